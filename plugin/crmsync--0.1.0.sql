@@ -1,0 +1,232 @@
+-- crmsync extension: the mapping catalog, its functions, the status view and the
+-- dead-letter table. Functions are SECURITY INVOKER with a pinned search_path.
+\echo Use "CREATE EXTENSION crmsync" to load this file. \quit
+
+-- user_catalog_table: the output plugin reads this table under the historic snapshot, so
+-- a mapping change takes effect exactly at its position in the WAL.
+CREATE TABLE crmsync.mappings (
+    crm          text     NOT NULL CHECK (crm ~ '^[a-z][a-z0-9_]{0,47}$'),
+    source       regclass NOT NULL,
+    object       text     NOT NULL CHECK (object <> ''),
+    id_column    name     NOT NULL,
+    id_property  text     CHECK (id_property <> ''),
+    properties   jsonb    CHECK (jsonb_typeof(properties) = 'object'),
+    actions      text[]   NOT NULL DEFAULT '{insert,update,delete}'
+                 CHECK (cardinality(actions) > 0 AND actions <@ '{insert,update,delete,truncate}'),
+    PRIMARY KEY (crm, source)
+) WITH (user_catalog_table = true);
+
+COMMENT ON TABLE crmsync.mappings IS
+  'Which table goes to which CRM object, keyed by which column. Change it with crmsync.map() and crmsync.unmap().';
+
+-- Written by crmsync-sender: records the CRM rejected (delivery rule 7). The event id
+-- (commit_lsn/seq) makes a redelivered poison record land here once.
+CREATE TABLE crmsync.dead_letters (
+    id           bigserial   PRIMARY KEY,
+    crm          text        NOT NULL,
+    event_id     text        NOT NULL,
+    commit_lsn   pg_lsn,
+    seq          integer,
+    object       text,
+    key          text,
+    payload      json        NOT NULL,
+    http_status  integer,
+    crm_error    text,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (crm, event_id)
+);
+
+COMMENT ON TABLE crmsync.dead_letters IS
+  'Records a CRM rejected, with its answer. Fix the cause, then replay or delete them.';
+
+SELECT pg_catalog.pg_extension_config_dump('crmsync.mappings', '');
+SELECT pg_catalog.pg_extension_config_dump('crmsync.dead_letters', '');
+SELECT pg_catalog.pg_extension_config_dump('crmsync.dead_letters_id_seq', '');
+
+CREATE FUNCTION crmsync._check_crm_name(crm text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF crm IS NULL OR crm !~ '^[a-z][a-z0-9_]{0,47}$' THEN
+        RAISE EXCEPTION 'invalid crm name %', coalesce(quote_literal(crm), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A crm name is 1 to 48 characters: a lower-case letter, then lower-case letters, digits or underscores. It also names the slot crmsync_<crm>.';
+    END IF;
+END $$;
+
+-- Whether deleted rows will carry `col`: the replica identity must cover it.
+CREATE FUNCTION crmsync._replica_identity_covers(source regclass, col name) RETURNS boolean
+LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE c.relreplident
+        WHEN 'f' THEN true
+        WHEN 'n' THEN false
+        ELSE EXISTS (
+            SELECT 1
+            FROM pg_index i
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+            WHERE i.indrelid = c.oid
+              AND a.attname = col
+              AND ((c.relreplident = 'd' AND i.indisprimary) OR (c.relreplident = 'i' AND i.indisreplident)))
+        END
+    FROM pg_class c WHERE c.oid = source
+$$;
+
+CREATE FUNCTION crmsync.map(
+    crm         text,
+    source      regclass,
+    object      text,
+    id_column   name,
+    id_property text    DEFAULT NULL,
+    properties  jsonb   DEFAULT NULL,
+    actions     text[]  DEFAULT '{insert,update,delete}')
+RETURNS void
+LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    kind    "char";
+    bad     text;
+BEGIN
+    PERFORM crmsync._check_crm_name(crm);
+    IF source IS NULL OR object IS NULL OR object = '' OR id_column IS NULL THEN
+        RAISE EXCEPTION 'crmsync.map needs crm, source, object and id_column'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Example: SELECT crmsync.map(''hubspot'', ''public.contacts'', ''contacts'', ''email'');';
+    END IF;
+
+    SELECT c.relkind INTO kind FROM pg_class c WHERE c.oid = source;
+    IF kind = 'p' THEN
+        RAISE EXCEPTION 'table % is partitioned; changes are decoded per partition', source
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = 'Map each partition with crmsync.map().';
+    ELSIF kind IS DISTINCT FROM 'r' THEN
+        RAISE EXCEPTION '% is not a table', source
+            USING ERRCODE = 'wrong_object_type', HINT = 'Only ordinary tables can be mapped.';
+    END IF;
+
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute a
+                   WHERE a.attrelid = source AND a.attname = id_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'column "%" of id_column does not exist in table %', id_column, source
+            USING ERRCODE = 'undefined_column';
+    END IF;
+
+    IF properties IS NOT NULL THEN
+        IF jsonb_typeof(properties) <> 'object' THEN
+            RAISE EXCEPTION 'properties must be a JSON object {"column": "crm_property", ...}, not %', jsonb_typeof(properties)
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT string_agg(quote_ident(p.key), ', ') INTO bad
+        FROM jsonb_each(properties) p
+        WHERE jsonb_typeof(p.value) <> 'string' OR p.value #>> '{}' = '';
+        IF bad IS NOT NULL THEN
+            RAISE EXCEPTION 'properties must map each column to a non-empty property name (a JSON string); not so for: %', bad
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT string_agg(quote_ident(p.key), ', ') INTO bad
+        FROM jsonb_each(properties) p
+        WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
+                          WHERE a.attrelid = source AND a.attname = p.key AND a.attnum > 0 AND NOT a.attisdropped);
+        IF bad IS NOT NULL THEN
+            RAISE EXCEPTION 'properties names columns that do not exist in table %: %', source, bad
+                USING ERRCODE = 'undefined_column';
+        END IF;
+    END IF;
+
+    IF actions IS NULL OR cardinality(actions) = 0 OR NOT actions <@ '{insert,update,delete,truncate}'::text[] THEN
+        RAISE EXCEPTION 'invalid actions %', coalesce(actions::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'actions is a non-empty subset of {insert,update,delete,truncate}.';
+    END IF;
+
+    IF 'delete' = ANY (actions) AND NOT crmsync._replica_identity_covers(source, id_column) THEN
+        RAISE EXCEPTION 'id column "%" of table % is not covered by its replica identity, so deleted rows would not carry it', id_column, source
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = format('Run ALTER TABLE %s REPLICA IDENTITY FULL, or make %I part of the primary key or of a unique index used with REPLICA IDENTITY USING INDEX; or map without the delete action.', source, id_column);
+    END IF;
+
+    -- ON CONFLICT is not allowed on a user catalog table: update, else insert, with the
+    -- table locked against a concurrent map() of the same pair.
+    LOCK TABLE crmsync.mappings IN SHARE ROW EXCLUSIVE MODE;
+    UPDATE crmsync.mappings m
+       SET object = map.object, id_column = map.id_column, id_property = map.id_property,
+           properties = map.properties, actions = map.actions
+     WHERE m.crm = map.crm AND m.source = map.source;
+    IF NOT FOUND THEN
+        INSERT INTO crmsync.mappings (crm, source, object, id_column, id_property, properties, actions)
+        VALUES (crm, source, object, id_column, id_property, properties, actions);
+    END IF;
+END $$;
+
+CREATE FUNCTION crmsync.unmap(crm text, source regclass) RETURNS boolean
+LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    removed boolean;
+BEGIN
+    DELETE FROM crmsync.mappings m WHERE m.crm = unmap.crm AND m.source = unmap.source;
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    IF NOT removed THEN
+        RAISE NOTICE 'crm % has no mapping for table %', crm, source;
+    END IF;
+    RETURN removed;
+END $$;
+
+CREATE FUNCTION crmsync.create_slot(crm text) RETURNS pg_lsn
+LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    libraries text := current_setting('output_plugin_libraries', true);
+    result    pg_lsn;
+BEGIN
+    PERFORM crmsync._check_crm_name(crm);
+    IF current_setting('wal_level') <> 'logical' THEN
+        RAISE EXCEPTION 'wal_level is %, logical decoding needs logical', current_setting('wal_level')
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Set wal_level = logical in postgresql.conf and restart the server.';
+    END IF;
+    IF libraries IS NOT NULL
+       AND NOT 'crmsync' = ANY (SELECT btrim(l) FROM unnest(string_to_array(libraries, ',')) l) THEN
+        RAISE EXCEPTION 'crmsync is not listed in output_plugin_libraries (%), so the server will not load it as an output plugin', libraries
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = format('As a superuser: ALTER SYSTEM SET output_plugin_libraries = %L; SELECT pg_reload_conf();',
+                                CASE WHEN btrim(libraries) = '' THEN 'crmsync' ELSE libraries || ', crmsync' END);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM crmsync.mappings m WHERE m.crm = create_slot.crm) THEN
+        RAISE EXCEPTION 'unknown crm "%": crmsync.mappings has no mapping for it', crm
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Map a table first: SELECT crmsync.map(%L, ''public.contacts'', ''contacts'', ''email'');', crm);
+    END IF;
+    SELECT s.lsn INTO result FROM pg_create_logical_replication_slot('crmsync_' || crm, 'crmsync') s;
+    RETURN result;
+END $$;
+
+CREATE FUNCTION crmsync.drop_slot(crm text) RETURNS void
+LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM crmsync._check_crm_name(crm);
+    IF NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = 'crmsync_' || crm) THEN
+        RAISE EXCEPTION 'replication slot "crmsync_%" does not exist', crm
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT * FROM crmsync.status shows the slots of mapped crms.';
+    END IF;
+    PERFORM pg_drop_replication_slot('crmsync_' || crm);
+END $$;
+
+-- The plugin's own map and render code, callable from SQL: preview a mapping, and the
+-- unit of backfill. No pinned search_path here: it resolves no names, and a SET clause
+-- would cost a GUC save/restore per row of a backfill.
+CREATE FUNCTION crmsync.render(crm text, source regclass, "row" anyelement, format text DEFAULT 'webhook')
+RETURNS json
+AS 'MODULE_PATHNAME', 'crmsync_render'
+LANGUAGE C STABLE STRICT SECURITY INVOKER;
+
+CREATE VIEW crmsync.status AS
+SELECT m.crm,
+       'crmsync_' || m.crm                                                   AS slot_name,
+       m.mapped_tables,
+       s.active,
+       s.active_pid,
+       s.confirmed_flush_lsn,
+       pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint AS lag_bytes,
+       s.wal_status,
+       s.safe_wal_size
+FROM (SELECT mp.crm, count(*) AS mapped_tables FROM crmsync.mappings mp GROUP BY mp.crm) m
+LEFT JOIN pg_catalog.pg_replication_slots s ON s.slot_name = 'crmsync_' || m.crm;
+
+COMMENT ON VIEW crmsync.status IS
+  'Per crm: its slot, whether a sender is attached, what the CRM has confirmed, and how much WAL that holds back.';

@@ -1,0 +1,241 @@
+// The output plugin's callbacks: decode (Postgres hands us a change) -> map (the relation's
+// cached plan) -> render (pure zone, straight into ctx->out) -> socket (OutputPluginWrite).
+// These functions are called by Postgres and call back into it; they hold no C++ object
+// with a destructor, so an ERROR's longjmp through them is safe. Pure C++ is reached only
+// through run_pure(), whose failures become ERRORs here, after C++ has been left.
+#include "pg/column_values.hpp"
+#include "pg/guard.hpp"
+#include "pg/mapping_catalog.hpp"
+#include "pg/options.hpp"
+#include "pg/relation_cache.hpp"
+#include "pg/row_mapping.hpp"
+#include "pg/stringinfo_out.hpp"
+#include "render/message.hpp"
+
+namespace crmsync::pg {
+namespace {
+
+struct DecodingState {
+    PluginOptions options;
+    MemoryContext change_context;  // reset after every change
+    MemoryContext cache_context;   // the relation cache
+    render::TxnStamp txn;
+    uint32_t seq;  // messages sent for the current transaction
+};
+
+DecodingState* state_of(LogicalDecodingContext* ctx) { return static_cast<DecodingState*>(ctx->output_plugin_private); }
+
+// PG 15: a long transaction whose changes are all filtered out must still report progress,
+// or the walsender sends nothing for wal_sender_timeout and the client is cut off.
+void update_progress(LogicalDecodingContext* ctx, bool skipped_xact) {
+    static int changes_since_update = 0;
+    if (ctx->end_xact || ++changes_since_update >= 100) {
+        OutputPluginUpdateProgress(ctx, skipped_xact);
+        changes_since_update = 0;
+    }
+}
+
+void render_failed(const char* what, const char* table, const PureError& err) {
+    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                    errmsg("crmsync could not render %s%s%s: %s", what, table ? " of table " : "", table ? table : "",
+                           err.message)));
+}
+
+// Renders one message into ctx->out and sends it.
+template <typename Render>
+void send_message(LogicalDecodingContext* ctx, const char* what, const char* table, Render&& render) {
+    OutputPluginPrepareWrite(ctx, true);
+    render::OutBuffer out = stringinfo_out(ctx->out);
+    PureError err;
+    if (!run_pure(err, [&] { render(out); })) render_failed(what, table, err);
+    finish_stringinfo(ctx->out, out);
+    OutputPluginWrite(ctx, true);
+}
+
+void send_delete(LogicalDecodingContext* ctx, DecodingState* state, RelationSyncEntry* entry, TupleDesc desc,
+                 HeapTuple old_tuple) {
+    render::Value id;
+    const char* error;
+    map_delete(entry, desc, old_tuple, &id, &error);
+    uint32_t seq = ++state->seq;
+    send_message(ctx, "a delete", entry->qualified_name, [&](render::OutBuffer& out) {
+        render::write_delete(out, entry->shape, state->txn, seq, error ? nullptr : &id, error ? error : "");
+    });
+}
+
+void send_upsert(LogicalDecodingContext* ctx, DecodingState* state, RelationSyncEntry* entry, TupleDesc desc,
+                 HeapTuple old_tuple, HeapTuple new_tuple) {
+    MappedUpsert row;
+    map_upsert(entry, desc, old_tuple, new_tuple, state->options.changed_only, &row);
+    // The key itself changed: the record under the old key goes away first.
+    if (row.key_changed && entry->on_delete) {
+        uint32_t seq = ++state->seq;
+        send_message(ctx, "a key change", entry->qualified_name, [&](render::OutBuffer& out) {
+            render::write_delete(out, entry->shape, state->txn, seq, &row.old_id, "");
+        });
+    }
+    uint32_t seq = ++state->seq;
+    send_message(ctx, "a change", entry->qualified_name, [&](render::OutBuffer& out) {
+        if (row.error)
+            render::write_unkeyed_upsert(out, entry->shape, state->txn, seq, row.error, entry->props, row.nprops);
+        else
+            render::write_upsert(out, entry->shape, state->txn, seq, row.id, entry->props, row.nprops);
+    });
+}
+
+HeapTuple tuple_of(ReorderBufferTupleBuf* buf) { return buf ? &buf->tuple : nullptr; }
+
+void crmsync_startup(LogicalDecodingContext* ctx, OutputPluginOptions* opt, bool is_init) {
+    auto* state = static_cast<DecodingState*>(MemoryContextAllocZero(ctx->context, sizeof(DecodingState)));
+    state->change_context = AllocSetContextCreate(ctx->context, "crmsync change", ALLOCSET_DEFAULT_SIZES);
+    state->cache_context = AllocSetContextCreate(ctx->context, "crmsync relation cache", ALLOCSET_SMALL_SIZES);
+    ctx->output_plugin_private = state;
+
+    // The JSON is always UTF-8. Declared textual only where that is the database encoding
+    // too; elsewhere binary, read with pg_logical_slot_get_binary_changes().
+    int encoding = GetDatabaseEncoding();
+    opt->output_type = (encoding == PG_UTF8 || encoding == PG_SQL_ASCII) ? OUTPUT_PLUGIN_TEXTUAL_OUTPUT
+                                                                        : OUTPUT_PLUGIN_BINARY_OUTPUT;
+    opt->receive_rewrites = false;
+    set_database_encoding_conversion();
+
+    if (is_init) return;  // slot creation passes no options
+    parse_plugin_options(ctx->output_plugin_options, &state->options);
+    check_crm_is_mapped(state->options.crm);
+    relation_cache_init(state->cache_context);
+}
+
+void crmsync_shutdown(LogicalDecodingContext*) {
+    // Everything lives in ctx->context and goes with it; the relation cache's reset
+    // callback forgets the cache (this callback is skipped when SQL decoding errors out).
+}
+
+void crmsync_begin(LogicalDecodingContext* ctx, ReorderBufferTXN* txn) {
+    DecodingState* state = state_of(ctx);
+    state->seq = 0;
+    PureError err;
+    if (!run_pure(err, [&] {
+            render::build_txn_stamp(state->txn, txn->final_lsn, txn->xid, true, txn->xact_time.commit_time);
+        }))
+        render_failed("a transaction", nullptr, err);
+}
+
+void crmsync_commit(LogicalDecodingContext* ctx, ReorderBufferTXN* txn, XLogRecPtr) {
+    DecodingState* state = state_of(ctx);
+    bool skipped = state->seq == 0;
+    update_progress(ctx, skipped);
+    // Transactions that touched nothing mapped send nothing, not even a commit marker.
+    if (skipped || !state->options.include_commits) return;
+    uint32_t count = state->seq;
+    send_message(ctx, "a commit", nullptr,
+                 [&](render::OutBuffer& out) { render::write_commit(out, state->txn, txn->end_lsn, count); });
+}
+
+void crmsync_change(LogicalDecodingContext* ctx, ReorderBufferTXN*, Relation relation,
+                               ReorderBufferChange* change) {
+    DecodingState* state = state_of(ctx);
+    update_progress(ctx, false);
+
+    // A mapping changed: what follows in the WAL is decoded with the new one.
+    if (RelationGetRelid(relation) == relation_cache_mappings_relid()) {
+        relation_cache_invalidate_all();
+        return;
+    }
+    RelationSyncEntry* entry = relation_cache_get(relation, state->options);
+    if (!entry->mapped) return;
+
+    MemoryContext caller = MemoryContextSwitchTo(state->change_context);
+    TupleDesc desc = RelationGetDescr(relation);
+    switch (change->action) {
+        case REORDER_BUFFER_CHANGE_INSERT:
+            if (entry->on_insert) send_upsert(ctx, state, entry, desc, nullptr, tuple_of(change->data.tp.newtuple));
+            break;
+        case REORDER_BUFFER_CHANGE_UPDATE:
+            if (entry->on_update)
+                send_upsert(ctx, state, entry, desc, tuple_of(change->data.tp.oldtuple),
+                            tuple_of(change->data.tp.newtuple));
+            break;
+        case REORDER_BUFFER_CHANGE_DELETE:
+            if (entry->on_delete) send_delete(ctx, state, entry, desc, tuple_of(change->data.tp.oldtuple));
+            break;
+        default:
+            break;
+    }
+    MemoryContextSwitchTo(caller);
+    MemoryContextReset(state->change_context);
+}
+
+void crmsync_truncate(LogicalDecodingContext* ctx, ReorderBufferTXN*, int nrelations,
+                                 Relation relations[], ReorderBufferChange*) {
+    DecodingState* state = state_of(ctx);
+    update_progress(ctx, false);
+    for (int r = 0; r < nrelations; ++r) {
+        if (RelationGetRelid(relations[r]) == relation_cache_mappings_relid()) {
+            relation_cache_invalidate_all();
+            continue;
+        }
+        RelationSyncEntry* entry = relation_cache_get(relations[r], state->options);
+        if (!entry->mapped || !entry->on_truncate) continue;
+        uint32_t seq = ++state->seq;
+        send_message(ctx, "a truncate", entry->qualified_name, [&](render::OutBuffer& out) {
+            render::write_truncate(out, entry->shape, state->txn, seq);
+        });
+    }
+}
+
+bool message_is_ours(const char* prefix, const char* crm) {
+    if (strncmp(prefix, "crmsync", 7) != 0) return false;
+    if (prefix[7] == '\0') return true;
+    return prefix[7] == ':' && strcmp(prefix + 8, crm) == 0;
+}
+
+void crmsync_message(LogicalDecodingContext* ctx, ReorderBufferTXN* txn, XLogRecPtr message_lsn,
+                                bool transactional, const char* prefix, Size size, const char* content) {
+    DecodingState* state = state_of(ctx);
+    update_progress(ctx, false);
+    if (!state->options.messages || !message_is_ours(prefix, state->options.crm)) return;
+
+    render::TxnStamp own_stamp;
+    const render::TxnStamp* stamp = &state->txn;
+    uint32_t seq;
+    if (transactional) {
+        seq = ++state->seq;
+    } else {
+        // Sent at once, outside any transaction's order: its own LSN identifies it.
+        PureError err;
+        TransactionId xid = txn ? txn->xid : InvalidTransactionId;
+        if (!run_pure(err, [&] { render::build_txn_stamp(own_stamp, message_lsn, xid, false, 0); }))
+            render_failed("a message", nullptr, err);
+        stamp = &own_stamp;
+        seq = 1;
+    }
+    send_message(ctx, "a message", nullptr, [&](render::OutBuffer& out) {
+        render::write_logical_message(out, *stamp, seq, prefix, transactional, content, size);
+    });
+}
+
+bool crmsync_filter_by_origin(LogicalDecodingContext* ctx, RepOriginId origin_id) {
+    return state_of(ctx)->options.skip_origin_changes && origin_id != InvalidRepOriginId;
+}
+
+}  // namespace
+
+}  // namespace crmsync::pg
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks* cb);
+
+void _PG_output_plugin_init(OutputPluginCallbacks* cb) {
+    using namespace crmsync::pg;
+    cb->startup_cb = crmsync_startup;
+    cb->begin_cb = crmsync_begin;
+    cb->change_cb = crmsync_change;
+    cb->truncate_cb = crmsync_truncate;
+    cb->message_cb = crmsync_message;
+    cb->commit_cb = crmsync_commit;
+    cb->filter_by_origin_cb = crmsync_filter_by_origin;
+    cb->shutdown_cb = crmsync_shutdown;
+}
+}

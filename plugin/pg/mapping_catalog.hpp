@@ -1,0 +1,32 @@
+// Reads crmsync.mappings. The table is a user_catalog_table, so inside a decoding callback
+// a plain scan sees it as of the WAL position being decoded (the historic snapshot): a
+// mapping change takes effect exactly where it was committed, in step with the data.
+#pragma once
+#include "pg/postgres.hpp"
+
+namespace crmsync::pg {
+
+// One row of crmsync.mappings, copied into the caller's memory context.
+struct MappingRow {
+    char* object;
+    char* id_column;
+    char* id_property;  // nullptr when the column is NULL
+    Jsonb* properties;  // nullptr when NULL: all columns under their own names
+    bool action_insert;
+    bool action_update;
+    bool action_delete;
+    bool action_truncate;
+};
+
+// The OID of crmsync.mappings as the current (possibly historic) catalog sees it, or
+// InvalidOid when the extension is not there.
+Oid mappings_relid();
+
+// Finds the mapping of `relid` for `crm`. Returns false when there is none.
+bool find_mapping(Oid mappings_oid, const char* crm, Oid relid, MappingRow* out);
+
+// Checks, with the current catalog, that the extension exists and that `crm` has at least
+// one mapping; otherwise an ERROR saying what to do. Starts a transaction if needed.
+void check_crm_is_mapped(const char* crm);
+
+}  // namespace crmsync::pg

@@ -1,0 +1,83 @@
+#include "pg/row_mapping.hpp"
+
+namespace crmsync::pg {
+namespace {
+
+bool is_unchanged_toast(const Form_pg_attribute attr, Datum value) {
+    return attr->attlen == -1 && VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(value));
+}
+
+}  // namespace
+
+void map_delete(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, render::Value* id, const char** error) {
+    *error = entry->id_error;
+    if (*error) return;
+    if (!old_tuple) {
+        *error = psprintf("the delete carries no old row (REPLICA IDENTITY NOTHING on table %s); run ALTER TABLE %s "
+                          "REPLICA IDENTITY FULL",
+                          entry->qualified_name, entry->qualified_name);
+        return;
+    }
+    heap_deform_tuple(old_tuple, desc, entry->old_values, entry->old_nulls);
+    int i = entry->id.attnum - 1;
+    if (!entry->old_nulls[i]) {
+        *id = column_value(entry->id, entry->old_values[i]);
+        return;
+    }
+    *error = entry->delete_key_error
+                 ? entry->delete_key_error
+                 : psprintf("id column of table %s is NULL in the deleted row", entry->qualified_name);
+}
+
+void map_upsert(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, HeapTuple new_tuple,
+                bool changed_only, MappedUpsert* out) {
+    heap_deform_tuple(new_tuple, desc, entry->new_values, entry->new_nulls);
+    bool have_old = old_tuple != nullptr;
+    if (have_old) heap_deform_tuple(old_tuple, desc, entry->old_values, entry->old_nulls);
+
+    out->error = entry->id_error;
+    out->key_changed = false;
+    if (!out->error) {
+        int i = entry->id.attnum - 1;
+        Form_pg_attribute attr = TupleDescAttr(desc, i);
+        bool id_from_old = !entry->new_nulls[i] && is_unchanged_toast(attr, entry->new_values[i]);
+        if (entry->new_nulls[i])
+            out->error = psprintf("id column of table %s is NULL; the row cannot be matched to a CRM record",
+                                  entry->qualified_name);
+        else if (id_from_old && !(have_old && !entry->old_nulls[i]))
+            out->error = psprintf("id column of table %s is an unchanged TOASTed value the update does not carry",
+                                  entry->qualified_name);
+        else
+            out->id = column_value(entry->id, id_from_old ? entry->old_values[i] : entry->new_values[i]);
+
+        if (!out->error && have_old && !id_from_old && !entry->old_nulls[i] &&
+            !column_values_equal(entry->id, attr, entry->old_values[i], entry->new_values[i])) {
+            out->key_changed = true;
+            out->old_id = column_value(entry->id, entry->old_values[i]);
+        }
+    }
+
+    // Only REPLICA IDENTITY FULL logs whole old rows; with any other identity an old row
+    // holds just the key columns and says nothing about what else changed.
+    changed_only = changed_only && have_old && entry->full_identity;
+    int n = 0;
+    for (int c = 0; c < entry->ncolumns; ++c) {
+        const ColumnPlan& plan = entry->columns[c];
+        int i = plan.attnum - 1;
+        Form_pg_attribute attr = TupleDescAttr(desc, i);
+        if (entry->new_nulls[i]) {
+            if (changed_only && entry->old_nulls[i]) continue;
+            entry->props[n++] = {plan.name, render::Value::null()};
+            continue;
+        }
+        // A TOASTed value the update did not touch is not in the WAL: leave the CRM's as is.
+        if (is_unchanged_toast(attr, entry->new_values[i])) continue;
+        if (changed_only && !entry->old_nulls[i] &&
+            column_values_equal(plan, attr, entry->old_values[i], entry->new_values[i]))
+            continue;
+        entry->props[n++] = {plan.name, column_value(plan, entry->new_values[i])};
+    }
+    out->nprops = n;
+}
+
+}  // namespace crmsync::pg

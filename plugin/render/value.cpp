@@ -1,0 +1,329 @@
+#include "render/pure_zone.hpp"  // first: this file must not see Postgres
+#include "render/value.hpp"
+
+#include "render/json_text.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace crmsync::render {
+namespace {
+
+// Where a value goes decides how it looks: a typed JSON value, or text inside a string
+// (HubSpot properties, keys, and the items of a "a;b" multi-select).
+enum class Place : uint8_t { Typed, InString };
+
+constexpr int64_t kUsPerDay = 86400LL * 1000000LL;
+constexpr int64_t kDaysFrom1970To2000 = 10957;
+
+struct CivilDate {
+    int64_t year;
+    unsigned month;
+    unsigned day;
+};
+
+// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
+CivilDate civil_from_days(int64_t z) {
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const auto doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    return {static_cast<int64_t>(yoe) + era * 400 + (m <= 2), m, d};
+}
+
+inline char* two_digits(char* p, unsigned v) {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+    return p + 2;
+}
+
+// ISO 8601 years: four digits for 0000-9999, otherwise signed (expanded representation).
+char* write_year(char* p, int64_t year) {
+    if (year >= 0 && year <= 9999) {
+        unsigned y = static_cast<unsigned>(year);
+        p = two_digits(p, y / 100);
+        return two_digits(p, y % 100);
+    }
+    *p++ = year < 0 ? '-' : '+';
+    uint64_t mag = year < 0 ? static_cast<uint64_t>(-year) : static_cast<uint64_t>(year);
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, mag);
+    for (ptrdiff_t pad = 4 - (end - digits); pad > 0; --pad) *p++ = '0';
+    for (char* d = digits; d < end; ++d) *p++ = *d;
+    return p;
+}
+
+char* write_date_text(char* p, int64_t days_since_2000) {
+    CivilDate c = civil_from_days(days_since_2000 + kDaysFrom1970To2000);
+    p = write_year(p, c.year);
+    *p++ = '-';
+    p = two_digits(p, c.month);
+    *p++ = '-';
+    return two_digits(p, c.day);
+}
+
+// Returns the bytes written into p (which has room for 48), without quotes.
+size_t format_timestamp(char* start, int64_t us, bool millis, bool utc_suffix) {
+    if (us == kTimestampInfinity || us == kTimestampMinusInfinity) {
+        const char* s = us == kTimestampInfinity ? "infinity" : "-infinity";
+        size_t n = std::strlen(s);
+        std::memcpy(start, s, n);
+        return n;
+    }
+    int64_t days = us / kUsPerDay;
+    int64_t rem = us % kUsPerDay;
+    if (rem < 0) {
+        rem += kUsPerDay;
+        --days;
+    }
+    char* p = write_date_text(start, days);
+    *p++ = 'T';
+    auto secs = static_cast<unsigned>(rem / 1000000);
+    auto frac = static_cast<unsigned>(rem % 1000000);
+    p = two_digits(p, secs / 3600);
+    *p++ = ':';
+    p = two_digits(p, secs / 60 % 60);
+    *p++ = ':';
+    p = two_digits(p, secs % 60);
+    *p++ = '.';
+    unsigned digits = millis ? 3 : 6;
+    unsigned f = millis ? frac / 1000 : frac;
+    for (unsigned i = digits; i-- > 0;) {
+        p[i] = static_cast<char>('0' + f % 10);
+        f /= 10;
+    }
+    p += digits;
+    if (utc_suffix) *p++ = 'Z';
+    return static_cast<size_t>(p - start);
+}
+
+size_t format_date(char* start, int32_t days) {
+    if (days == kDateInfinity || days == kDateMinusInfinity) {
+        const char* s = days == kDateInfinity ? "infinity" : "-infinity";
+        size_t n = std::strlen(s);
+        std::memcpy(start, s, n);
+        return n;
+    }
+    return static_cast<size_t>(write_date_text(start, days) - start);
+}
+
+size_t format_uuid(char* p, const uint8_t* b) {
+    static constexpr char kHexDigits[] = "0123456789abcdef";
+    char* s = p;
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+        *p++ = kHexDigits[b[i] >> 4];
+        *p++ = kHexDigits[b[i] & 15];
+    }
+    return static_cast<size_t>(p - s);
+}
+
+bool numeric_is_special(const Value& v) {
+    // numeric_out prints only digits, '-', '.' for finite values.
+    return v.bytes.len > 0 && (v.bytes.data[v.bytes.len - 1] < '0' || v.bytes.data[v.bytes.len - 1] > '9');
+}
+
+template <typename F>
+size_t format_float(char* p, F f) {
+    if (std::isnan(f)) {
+        std::memcpy(p, "NaN", 3);
+        return 3;
+    }
+    if (std::isinf(f)) {
+        const char* s = f > 0 ? "Infinity" : "-Infinity";
+        size_t n = std::strlen(s);
+        std::memcpy(p, s, n);
+        return n;
+    }
+    // Shortest text that reads back to the same float: what Postgres' own output gives with
+    // extra_float_digits >= 1, and always a valid JSON number.
+    auto [end, ec] = std::to_chars(p, p + 32, f);
+    return static_cast<size_t>(end - p);
+}
+
+void write_scalar(OutBuffer& out, const Value& v, Place place, bool millis);
+
+// "a;b;c": how HubSpot and Salesforce take a multi-select. NULL items are left out.
+void write_joined_items_body(OutBuffer& out, const Value& v, bool millis) {
+    bool first = true;
+    for (size_t i = 0; i < v.array.count; ++i) {
+        const Value& item = v.array.items[i];
+        if (item.is_null()) continue;
+        if (!first) out.put(';');
+        first = false;
+        write_scalar(out, item, Place::InString, millis);
+    }
+}
+
+// Writes the value; with Place::InString the caller has opened the quotes.
+void write_scalar(OutBuffer& out, const Value& v, Place place, bool millis) {
+    const bool typed = place == Place::Typed;
+    char tmp[64];
+    auto quoted_raw = [&](const char* p, size_t n) {
+        if (typed) {
+            out.reserve(n + 2);
+            out.put_unchecked('"');
+            out.append_unchecked(p, n);
+            out.put_unchecked('"');
+        } else {
+            out.append(p, n);
+        }
+    };
+    switch (v.kind) {
+        case ValueKind::Null:
+            if (typed) out.append("null", 4);
+            return;
+        case ValueKind::Bool:
+            if (v.boolean)
+                out.append("true", 4);
+            else
+                out.append("false", 5);
+            return;
+        case ValueKind::Int64: {
+            auto [end, ec] = std::to_chars(tmp, tmp + sizeof tmp, v.int64);
+            out.append(tmp, static_cast<size_t>(end - tmp));
+            return;
+        }
+        case ValueKind::Float32:
+        case ValueKind::Float64: {
+            size_t n = v.kind == ValueKind::Float32 ? format_float(tmp, v.float32) : format_float(tmp, v.float64);
+            bool special = tmp[n - 1] == 'N' || tmp[n - 1] == 'y';  // NaN, Infinity
+            if (special)
+                quoted_raw(tmp, n);
+            else
+                out.append(tmp, n);
+            return;
+        }
+        case ValueKind::NumericText:
+            if (numeric_is_special(v))
+                quoted_raw(v.bytes.data, v.bytes.len);
+            else
+                out.append(v.bytes.data, v.bytes.len);
+            return;
+        case ValueKind::Json:
+            if (typed) {
+                out.append(v.bytes.data, v.bytes.len);
+                return;
+            }
+            write_json_string_body(out, v.bytes.data, v.bytes.len);
+            return;
+        case ValueKind::Text:
+            if (typed)
+                write_json_string(out, v.bytes.data, v.bytes.len);
+            else
+                write_json_string_body(out, v.bytes.data, v.bytes.len);
+            return;
+        case ValueKind::TimestampTz:
+        case ValueKind::Timestamp:
+            quoted_raw(tmp, format_timestamp(tmp, v.int64, millis, v.kind == ValueKind::TimestampTz));
+            return;
+        case ValueKind::Date:
+            quoted_raw(tmp, format_date(tmp, v.date));
+            return;
+        case ValueKind::Uuid:
+            quoted_raw(tmp, format_uuid(tmp, reinterpret_cast<const uint8_t*>(v.bytes.data)));
+            return;
+        case ValueKind::Bytea:
+            if (typed) out.put('"');
+            write_base64_body(out, reinterpret_cast<const uint8_t*>(v.bytes.data), v.bytes.len);
+            if (typed) out.put('"');
+            return;
+        case ValueKind::Array:
+            if (typed) out.put('"');
+            write_joined_items_body(out, v, millis);
+            if (typed) out.put('"');
+            return;
+    }
+}
+
+void write_json_array(OutBuffer& out, const Value& v) {
+    out.put('[');
+    for (size_t i = 0; i < v.array.count; ++i) {
+        if (i) out.put(',');
+        write_scalar(out, v.array.items[i], Place::Typed, false);
+    }
+    out.put(']');
+}
+
+}  // namespace
+
+bool parse_format(std::string_view name, Format& out) {
+    if (name == "webhook") out = Format::Webhook;
+    else if (name == "hubspot") out = Format::Hubspot;
+    else if (name == "salesforce") out = Format::Salesforce;
+    else return false;
+    return true;
+}
+
+std::string_view format_name(Format f) {
+    switch (f) {
+        case Format::Webhook: return "webhook";
+        case Format::Hubspot: return "hubspot";
+        case Format::Salesforce: return "salesforce";
+    }
+    return "?";
+}
+
+void write_value(OutBuffer& out, const Value& v, Format format) {
+    switch (format) {
+        case Format::Webhook:
+            if (v.kind == ValueKind::Array)
+                write_json_array(out, v);
+            else
+                write_scalar(out, v, Place::Typed, false);
+            return;
+        case Format::Salesforce:
+            // Salesforce fields hold no JSON objects: json goes into a (long) text field.
+            if (v.kind == ValueKind::Json)
+                write_json_string(out, v.bytes.data, v.bytes.len);
+            else
+                write_scalar(out, v, Place::Typed, true);
+            return;
+        case Format::Hubspot:
+            out.put('"');
+            write_scalar(out, v, Place::InString, true);
+            out.put('"');
+            return;
+    }
+}
+
+void write_key(OutBuffer& out, const Value& v) {
+    if (v.is_null()) {
+        out.append("null", 4);
+        return;
+    }
+    out.put('"');
+    write_scalar(out, v, Place::InString, false);
+    out.put('"');
+}
+
+void write_timestamptz(OutBuffer& out, int64_t pg_us, bool millis) {
+    char tmp[64];
+    size_t n = format_timestamp(tmp, pg_us, millis, true);
+    out.reserve(n + 2);
+    out.put_unchecked('"');
+    out.append_unchecked(tmp, n);
+    out.put_unchecked('"');
+}
+
+void write_lsn_body(OutBuffer& out, uint64_t lsn) {
+    char tmp[24];
+    auto [mid, ec1] = std::to_chars(tmp, tmp + 8, static_cast<uint32_t>(lsn >> 32), 16);
+    *mid++ = '/';
+    auto [end, ec2] = std::to_chars(mid, tmp + sizeof tmp, static_cast<uint32_t>(lsn), 16);
+    for (char* p = tmp; p < end; ++p)
+        if (*p >= 'a' && *p <= 'f') *p = static_cast<char>(*p - 'a' + 'A');
+    out.append(tmp, static_cast<size_t>(end - tmp));
+}
+
+void write_uint(OutBuffer& out, uint64_t v) {
+    char tmp[24];
+    auto [end, ec] = std::to_chars(tmp, tmp + sizeof tmp, v);
+    out.append(tmp, static_cast<size_t>(end - tmp));
+}
+
+}  // namespace crmsync::render

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds crmsync and runs every test: unit tests (ctest), the plugin's pg_regress and
+# isolation suites on a throwaway cluster, and the end-to-end tests. Exits non-zero when
+# anything fails. Run as root (CI) or as a user with sudo; installs what it needs.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+JOBS=${JOBS:-2}
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "dependencies"
+tests/install_deps.sh
+
+step "plugin: build and install (PGXS)"
+make -j"$JOBS"
+$SUDO make install
+
+step "unit tests (CMake + GoogleTest)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$JOBS"
+ctest --test-dir build --output-on-failure -j"$JOBS"
+
+step "plugin: pg_regress and isolation suites"
+tests/run_regress.sh
+
+for t in tests/e2e/*_test.sh; do
+    [ -e "$t" ] || continue
+    step "end to end: $t"
+    bash "$t"
+done
+step "all tests passed"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the pg_regress suites (sql/, expected/) and the isolation specs (specs/) against
+# throwaway clusters that pg_regress starts itself with tests/regress.conf. As root, the
+# clusters run as the postgres user, in a scratch directory it owns.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PGXS_DIR=$(dirname "$(pg_config --pgxs)")/..
+BINDIR=$(pg_config --bindir)
+OUT=${REGRESS_OUT:-$(mktemp -d /tmp/crmsync-regress.XXXXXX)}
+run() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres:postgres "$OUT"
+chmod 755 "$OUT"
+
+tests=$(cd "$ROOT/sql" 2>/dev/null && ls *.sql 2>/dev/null | sed 's/\.sql$//' | sort || true)
+specs=$(cd "$ROOT/specs" 2>/dev/null && ls *.spec 2>/dev/null | sed 's/\.spec$//' | sort || true)
+status=0
+if [ -n "$tests" ]; then
+    run "$PGXS_DIR/test/regress/pg_regress" --inputdir="$ROOT" --outputdir="$OUT" --bindir="$BINDIR" \
+        --temp-instance="$OUT/tmp_check" --temp-config="$ROOT/tests/regress.conf" --port=58432 \
+        $tests || status=1
+fi
+if [ -n "$specs" ]; then
+    run "$PGXS_DIR/test/isolation/pg_isolation_regress" --inputdir="$ROOT" --outputdir="$OUT/isolation" \
+        --bindir="$BINDIR" --temp-instance="$OUT/tmp_check_iso" --temp-config="$ROOT/tests/regress.conf" \
+        --port=58433 $specs || status=1
+fi
+if [ $status -ne 0 ]; then
+    for f in "$OUT/regression.diffs" "$OUT/isolation/regression.diffs"; do
+        [ -s "$f" ] && { echo "--- $f"; cat "$f"; }
+    done
+fi
+exit $status
