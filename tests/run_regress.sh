@@ -8,20 +8,27 @@ PGXS_DIR=$(dirname "$(pg_config --pgxs)")/..
 BINDIR=$(pg_config --bindir)
 OUT=${REGRESS_OUT:-$(mktemp -d /tmp/crmsync-regress.XXXXXX)}
 run() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[ "$(id -u)" = 0 ] && chown postgres:postgres "$OUT"
+# The postgres user may not be able to read the checkout (CI clones anywhere): give the
+# suites to it in the scratch directory.
+mkdir -p "$OUT/suite"
+cp -r "$ROOT/sql" "$ROOT/expected" "$OUT/suite/" 2>/dev/null || true
+[ -d "$ROOT/specs" ] && cp -r "$ROOT/specs" "$OUT/suite/"
+cp "$ROOT/tests/regress.conf" "$OUT/suite/"
+[ "$(id -u)" = 0 ] && chown -R postgres:postgres "$OUT"
 chmod 755 "$OUT"
+SUITE="$OUT/suite"
 
 tests=$(cd "$ROOT/sql" 2>/dev/null && ls *.sql 2>/dev/null | sed 's/\.sql$//' | sort || true)
 specs=$(cd "$ROOT/specs" 2>/dev/null && ls *.spec 2>/dev/null | sed 's/\.spec$//' | sort || true)
 status=0
 if [ -n "$tests" ]; then
-    run "$PGXS_DIR/test/regress/pg_regress" --inputdir="$ROOT" --outputdir="$OUT" --bindir="$BINDIR" \
-        --temp-instance="$OUT/tmp_check" --temp-config="$ROOT/tests/regress.conf" --port=58432 \
+    run "$PGXS_DIR/test/regress/pg_regress" --inputdir="$SUITE" --outputdir="$OUT" --bindir="$BINDIR" \
+        --temp-instance="$OUT/tmp_check" --temp-config="$SUITE/regress.conf" --port=58432 \
         $tests || status=1
 fi
 if [ -n "$specs" ]; then
-    run "$PGXS_DIR/test/isolation/pg_isolation_regress" --inputdir="$ROOT" --outputdir="$OUT/isolation" \
-        --bindir="$BINDIR" --temp-instance="$OUT/tmp_check_iso" --temp-config="$ROOT/tests/regress.conf" \
+    run "$PGXS_DIR/test/isolation/pg_isolation_regress" --inputdir="$SUITE" --outputdir="$OUT/isolation" \
+        --bindir="$BINDIR" --temp-instance="$OUT/tmp_check_iso" --temp-config="$SUITE/regress.conf" \
         --port=58433 $specs || status=1
 fi
 if [ $status -ne 0 ]; then
