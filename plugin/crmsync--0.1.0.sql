@@ -92,6 +92,12 @@ BEGIN
     END IF;
 
     SELECT c.relkind INTO kind FROM pg_class c WHERE c.oid = source;
+    IF id_property = '' THEN
+        RAISE EXCEPTION 'id_property must be a CRM property name or NULL, not an empty string'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'NULL matches on the id column''s own (mapped) name.';
+    END IF;
+
     IF kind = 'p' THEN
         RAISE EXCEPTION 'table % is partitioned; changes are decoded per partition', source
             USING ERRCODE = 'wrong_object_type',
@@ -99,6 +105,12 @@ BEGIN
     ELSIF kind IS DISTINCT FROM 'r' THEN
         RAISE EXCEPTION '% is not a table', source
             USING ERRCODE = 'wrong_object_type', HINT = 'Only ordinary tables can be mapped.';
+    END IF;
+
+    IF (SELECT c.relpersistence FROM pg_class c WHERE c.oid = source) <> 'p' THEN
+        RAISE EXCEPTION 'table % is temporary or unlogged; its changes never reach the WAL, so nothing would be sent', source
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = format('Make it a permanent, logged table: ALTER TABLE %s SET LOGGED.', source);
     END IF;
 
     IF NOT EXISTS (SELECT 1 FROM pg_attribute a
@@ -126,6 +138,14 @@ BEGIN
         IF bad IS NOT NULL THEN
             RAISE EXCEPTION 'properties names columns that do not exist in table %: %', source, bad
                 USING ERRCODE = 'undefined_column';
+        END IF;
+        SELECT string_agg(quote_literal(d.name), ', ') INTO bad
+        FROM (SELECT p.value #>> '{}' AS name FROM jsonb_each(properties) p
+              GROUP BY 1 HAVING count(*) > 1) d;
+        IF bad IS NOT NULL THEN
+            RAISE EXCEPTION 'properties maps several columns to the same CRM property: %', bad
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Each CRM property takes its value from one column.';
         END IF;
     END IF;
 
@@ -167,10 +187,20 @@ BEGIN
     RETURN removed;
 END $$;
 
+CREATE FUNCTION crmsync._mappings_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'crmsync_mappings_changed' LANGUAGE C;
+
+-- A mapping change reaches transactions that are being decoded concurrently too.
+CREATE TRIGGER mappings_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON crmsync.mappings
+FOR EACH STATEMENT EXECUTE FUNCTION crmsync._mappings_changed();
+
+CREATE FUNCTION crmsync._plugin_libraries_problem() RETURNS text
+AS 'MODULE_PATHNAME', 'crmsync_plugin_libraries_problem' LANGUAGE C STABLE;
+
 CREATE FUNCTION crmsync.create_slot(crm text) RETURNS pg_lsn
 LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    libraries text := current_setting('output_plugin_libraries', true);
+    libraries text := crmsync._plugin_libraries_problem();
     result    pg_lsn;
 BEGIN
     PERFORM crmsync._check_crm_name(crm);
@@ -179,9 +209,8 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Set wal_level = logical in postgresql.conf and restart the server.';
     END IF;
-    IF libraries IS NOT NULL
-       AND NOT 'crmsync' = ANY (SELECT btrim(l) FROM unnest(string_to_array(libraries, ',')) l) THEN
-        RAISE EXCEPTION 'crmsync is not listed in output_plugin_libraries (%), so the server will not load it as an output plugin', libraries
+    IF libraries IS NOT NULL THEN
+        RAISE EXCEPTION 'crmsync is not listed in output_plugin_libraries (%), so the server will not load it as an output plugin', coalesce(nullif(libraries, ''), 'empty')
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = format('As a superuser: ALTER SYSTEM SET output_plugin_libraries = %L; SELECT pg_reload_conf();',
                                 CASE WHEN btrim(libraries) = '' THEN 'crmsync' ELSE libraries || ', crmsync' END);

@@ -101,7 +101,7 @@ void crmsync_startup(LogicalDecodingContext* ctx, OutputPluginOptions* opt, bool
 
     if (is_init) return;  // slot creation passes no options
     parse_plugin_options(ctx->output_plugin_options, &state->options);
-    check_crm_is_mapped(state->options.crm);
+    check_crm_is_mapped(state->options.crm, ctx->slot ? NameStr(ctx->slot->data.name) : nullptr);
     relation_cache_init(state->cache_context);
 }
 
@@ -189,7 +189,7 @@ bool message_is_ours(const char* prefix, const char* crm) {
     return prefix[7] == ':' && strcmp(prefix + 8, crm) == 0;
 }
 
-void crmsync_message(LogicalDecodingContext* ctx, ReorderBufferTXN* txn, XLogRecPtr message_lsn,
+void crmsync_message(LogicalDecodingContext* ctx, ReorderBufferTXN*, XLogRecPtr message_lsn,
                                 bool transactional, const char* prefix, Size size, const char* content) {
     DecodingState* state = state_of(ctx);
     update_progress(ctx, false);
@@ -202,9 +202,10 @@ void crmsync_message(LogicalDecodingContext* ctx, ReorderBufferTXN* txn, XLogRec
         seq = ++state->seq;
     } else {
         // Sent at once, outside any transaction's order: its own LSN identifies it.
+        // No xid either: the message does not belong to the transaction that emitted it,
+        // which may still roll back.
         PureError err;
-        TransactionId xid = txn ? txn->xid : InvalidTransactionId;
-        if (!run_pure(err, [&] { render::build_txn_stamp(own_stamp, message_lsn, xid, false, 0); }))
+        if (!run_pure(err, [&] { render::build_txn_stamp(own_stamp, message_lsn, InvalidTransactionId, false, 0); }))
             render_failed("a message", nullptr, err);
         stamp = &own_stamp;
         seq = 1;
@@ -212,6 +213,11 @@ void crmsync_message(LogicalDecodingContext* ctx, ReorderBufferTXN* txn, XLogRec
     send_message(ctx, "a message", nullptr, [&](render::OutBuffer& out) {
         render::write_logical_message(out, *stamp, seq, prefix, transactional, content, size);
     });
+    // A non-transactional message is its own unit of delivery: it gets a commit marker whose
+    // end_lsn is the message's end (message_lsn), past which a restart does not resend it.
+    if (!transactional && state->options.include_commits)
+        send_message(ctx, "a message's commit", nullptr,
+                     [&](render::OutBuffer& out) { render::write_commit(out, own_stamp, message_lsn, 1); });
 }
 
 bool crmsync_filter_by_origin(LogicalDecodingContext* ctx, RepOriginId origin_id) {

@@ -88,7 +88,7 @@ bool find_mapping(Oid mappings_oid, const char* crm, Oid relid, MappingRow* out)
     return found;
 }
 
-void check_crm_is_mapped(const char* crm) {
+void check_crm_is_mapped(const char* crm, const char* slot_name) {
     bool own_transaction = !IsTransactionState();
     if (own_transaction) StartTransactionCommand();
 
@@ -104,6 +104,10 @@ void check_crm_is_mapped(const char* crm) {
         mapped = true;
         return false;
     });
+    // The crm's own slot may be drained after its last table was unmapped: it holds
+    // changes made while the mappings existed.
+    if (!mapped && slot_name && strncmp(slot_name, "crmsync_", 8) == 0 && strcmp(slot_name + 8, crm) == 0)
+        mapped = true;
     if (!mapped) {
         StringInfoData known;  // ", a, b," while collecting
         initStringInfo(&known);

@@ -26,7 +26,9 @@ Oid mappings_relid();
 bool find_mapping(Oid mappings_oid, const char* crm, Oid relid, MappingRow* out);
 
 // Checks, with the current catalog, that the extension exists and that `crm` has at least
-// one mapping; otherwise an ERROR saying what to do. Starts a transaction if needed.
-void check_crm_is_mapped(const char* crm);
+// one mapping (or that the slot is the crm's own, crmsync_<crm>, which may be drained after
+// its last table was unmapped); otherwise an ERROR saying what to do. Starts a transaction
+// if needed.
+void check_crm_is_mapped(const char* crm, const char* slot_name);
 
 }  // namespace crmsync::pg

@@ -13,8 +13,8 @@ void map_delete(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, r
     *error = entry->id_error;
     if (*error) return;
     if (!old_tuple) {
-        *error = psprintf("the delete carries no old row (REPLICA IDENTITY NOTHING on table %s); run ALTER TABLE %s "
-                          "REPLICA IDENTITY FULL",
+        *error = psprintf("the delete carries no old row: table %s has REPLICA IDENTITY NOTHING, or DEFAULT without "
+                          "a primary key; run ALTER TABLE %s REPLICA IDENTITY FULL",
                           entry->qualified_name, entry->qualified_name);
         return;
     }
@@ -41,9 +41,15 @@ void map_upsert(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, H
         int i = entry->id.attnum - 1;
         Form_pg_attribute attr = TupleDescAttr(desc, i);
         bool id_from_old = !entry->new_nulls[i] && is_unchanged_toast(attr, entry->new_values[i]);
-        if (entry->new_nulls[i])
+        if (entry->new_nulls[i]) {
             out->error = psprintf("id column of table %s is NULL; the row cannot be matched to a CRM record",
                                   entry->qualified_name);
+            // It had a key before: that record no longer matches the row.
+            if (have_old && !entry->old_nulls[i]) {
+                out->key_changed = true;
+                out->old_id = column_value(entry->id, entry->old_values[i]);
+            }
+        }
         else if (id_from_old && !(have_old && !entry->old_nulls[i]))
             out->error = psprintf("id column of table %s is an unchanged TOASTed value the update does not carry",
                                   entry->qualified_name);
@@ -59,7 +65,10 @@ void map_upsert(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, H
 
     // Only REPLICA IDENTITY FULL logs whole old rows; with any other identity an old row
     // holds just the key columns and says nothing about what else changed.
-    changed_only = changed_only && have_old && entry->full_identity;
+    // A row that moved to another key is a new record there: send all of it.
+    changed_only = changed_only && have_old && entry->full_identity && !out->key_changed;
+    // Its unchanged TOASTed values are only in a full old row.
+    bool toast_from_old = out->key_changed && have_old && entry->full_identity;
     int n = 0;
     for (int c = 0; c < entry->ncolumns; ++c) {
         const ColumnPlan& plan = entry->columns[c];
@@ -71,7 +80,11 @@ void map_upsert(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, H
             continue;
         }
         // A TOASTed value the update did not touch is not in the WAL: leave the CRM's as is.
-        if (is_unchanged_toast(attr, entry->new_values[i])) continue;
+        if (is_unchanged_toast(attr, entry->new_values[i])) {
+            if (toast_from_old && !entry->old_nulls[i] && !is_unchanged_toast(attr, entry->old_values[i]))
+                entry->props[n++] = {plan.name, column_value(plan, entry->old_values[i])};
+            continue;
+        }
         if (changed_only && !entry->old_nulls[i] &&
             column_values_equal(plan, attr, entry->old_values[i], entry->new_values[i]))
             continue;

@@ -1,7 +1,10 @@
 // SQL-callable functions of the extension that need the plugin's own code.
+//   crmsync._mappings_changed(): statement trigger on crmsync.mappings.
+//   crmsync._plugin_libraries_problem(): whether the server would refuse to load crmsync.
 //   crmsync.render(crm, source, row, format): the message the plugin would send for this
 //   row as an upsert: preview of a mapping, and the unit of backfill (byte-identical
 //   records, because it is the same map and render code).
+#include "pg/column_values.hpp"
 #include "pg/guard.hpp"
 #include "pg/mapping_catalog.hpp"
 #include "pg/options.hpp"
@@ -11,8 +14,15 @@
 #include "render/message.hpp"
 
 extern "C" {
+#include "commands/trigger.h"
+#include "utils/varlena.h"
+
 PG_FUNCTION_INFO_V1(crmsync_render);
 PGDLLEXPORT Datum crmsync_render(PG_FUNCTION_ARGS);
+PG_FUNCTION_INFO_V1(crmsync_mappings_changed);
+PGDLLEXPORT Datum crmsync_mappings_changed(PG_FUNCTION_ARGS);
+PG_FUNCTION_INFO_V1(crmsync_plugin_libraries_problem);
+PGDLLEXPORT Datum crmsync_plugin_libraries_problem(PG_FUNCTION_ARGS);
 }
 
 namespace crmsync::pg {
@@ -37,7 +47,14 @@ Datum crmsync_render(PG_FUNCTION_ARGS) {
 
     char* crm = text_to_cstring(PG_GETARG_TEXT_PP(0));
     Oid relid = PG_GETARG_OID(1);
+    Oid row_type = get_fn_expr_argtype(fcinfo->flinfo, 2);
+    if (!OidIsValid(row_type) || !type_is_rowtype(row_type))
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                        errmsg("crmsync.render needs a row of the table, not a value of type %s",
+                               OidIsValid(row_type) ? format_type_be(row_type) : "unknown"),
+                        errhint("Pass the table's own rows: SELECT crmsync.render('crm', 'tbl', t) FROM tbl t.")));
     HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(2);
+    set_database_encoding_conversion();
     char* format_name = text_to_cstring(PG_GETARG_TEXT_PP(3));
 
     PluginOptions options;
@@ -107,4 +124,34 @@ Datum crmsync_render(PG_FUNCTION_ARGS) {
     // json's representation is text's; in a non-UTF-8 database convert back for SQL.
     char* result = pg_any_to_server(buf.data, buf.len, PG_UTF8);
     PG_RETURN_TEXT_P(cstring_to_text(result));
+}
+
+// Writes to crmsync.mappings are plain DML: on their own they invalidate nothing, and a
+// transaction that was already being decoded when a mapping changed would keep its cached
+// plan. A relcache invalidation of crmsync.mappings is WAL-logged with the change, replayed
+// by logical decoding at that position (also into concurrent transactions), and makes the
+// plugin drop every cached mapping.
+Datum crmsync_mappings_changed(PG_FUNCTION_ARGS) {
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("crmsync._mappings_changed() is a trigger function")));
+    auto* trigger = reinterpret_cast<TriggerData*>(fcinfo->context);
+    CacheInvalidateRelcache(trigger->tg_relation);
+    return PointerGetDatum(nullptr);
+}
+
+// NULL when crmsync may be used as an output plugin; otherwise the current value of
+// output_plugin_libraries, to build an actionable error. Reads the setting directly, so
+// that a REPLICATION role without pg_read_all_settings gets the same answer.
+Datum crmsync_plugin_libraries_problem(PG_FUNCTION_ARGS) {
+    const char* libraries = output_plugin_libraries_string;
+    if (libraries == nullptr) PG_RETURN_NULL();
+    char* copy = pstrdup(libraries);
+    List* names = NIL;
+    if (SplitIdentifierString(copy, ',', &names)) {
+        ListCell* cell;
+        foreach (cell, names)
+            if (strcmp(static_cast<char*>(lfirst(cell)), "crmsync") == 0) PG_RETURN_NULL();
+    }
+    PG_RETURN_TEXT_P(cstring_to_text(libraries));
 }

@@ -4,6 +4,7 @@
 #include "render/rapidjson_config.hpp"
 
 #include <array>
+#include <cstring>
 
 namespace crmsync::render {
 namespace {
@@ -121,11 +122,14 @@ void write_base64_body(OutBuffer& out, const uint8_t* p, size_t n) {
 }
 
 bool is_valid_json(const char* p, size_t n) {
-    rapidjson::MemoryStream ms(p, n);
-    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(ms);
+    // RapidJSON's streams end at a NUL and skip a byte-order mark: either would let bytes
+    // that are not JSON through verbatim. Iterative parsing keeps a hostile payload (a
+    // million '[') from overflowing the walsender's stack.
+    if (n == 0 || std::memchr(p, 0, n) != nullptr) return false;
+    rapidjson::MemoryStream in(p, n);
     rapidjson::BaseReaderHandler<rapidjson::UTF8<>> ignore;
     rapidjson::Reader reader;
-    return !reader.Parse<rapidjson::kParseValidateEncodingFlag>(in, ignore).IsError();
+    return !reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(in, ignore).IsError();
 }
 
 }  // namespace crmsync::render

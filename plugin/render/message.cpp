@@ -206,13 +206,19 @@ void write_logical_message(OutBuffer& out, const TxnStamp& txn, uint32_t seq, st
 
 void write_commit(OutBuffer& out, const TxnStamp& txn, uint64_t end_lsn, uint32_t count) {
     out.append("{\"action\":\"commit\",\"xid\":");
-    write_uint(out, txn.xid);
+    if (txn.xid)
+        write_uint(out, txn.xid);
+    else
+        out.append("null", 4);
     out.append(",\"commit_lsn\":\"");
     write_lsn_body(out, txn.commit_lsn);
     out.append("\",\"end_lsn\":\"");
     write_lsn_body(out, end_lsn);
     out.append("\",\"commit_time\":");
-    write_timestamptz(out, txn.commit_time, false);
+    if (txn.has_commit_time)
+        write_timestamptz(out, txn.commit_time, false);
+    else
+        out.append("null", 4);
     out.append(",\"count\":");
     write_uint(out, count);
     out.put('}');

@@ -92,6 +92,9 @@ void write_truncate(OutBuffer& out, const RelationShape& shape, const TxnStamp& 
 void write_logical_message(OutBuffer& out, const TxnStamp& txn, uint32_t seq, std::string_view prefix,
                            bool transactional, const char* content, size_t len);
 
+// The commit marker: end_lsn is what a client confirms once everything before it is
+// delivered. Also sent after a non-transactional message (end_lsn = the message's end), so
+// such a message is confirmed like a transaction of one.
 void write_commit(OutBuffer& out, const TxnStamp& txn, uint64_t end_lsn, uint32_t count);
 
 }  // namespace crmsync::render

@@ -1,0 +1,244 @@
+#include "app/check.hpp"
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "core/request_body.hpp"
+#include "io/http_client.hpp"
+#include "io/replication_stream.hpp"
+
+namespace crmsync::sender {
+namespace {
+
+struct ConnDeleter {
+    void operator()(PGconn* c) const { PQfinish(c); }
+};
+struct ResultDeleter {
+    void operator()(PGresult* r) const { PQclear(r); }
+};
+
+std::string clean(std::string message) {
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    return message;
+}
+
+class Checker {
+public:
+    explicit Checker(const Config& config) : config_(config) {}
+
+    int run() {
+        std::unique_ptr<PGconn, ConnDeleter> conn(connect());
+        if (conn) {
+            check_role(conn.get());
+            check_plugin_libraries(conn.get());
+            if (check_extension(conn.get())) check_mappings(conn.get());
+            check_slot(conn.get());
+            check_replication_connection();
+        }
+        check_crm();
+        std::cout << (failures_ ? "\n" + std::to_string(failures_) + " check(s) failed\n" : "\nall checks passed\n");
+        return failures_ ? 1 : 0;
+    }
+
+private:
+    void pass(const std::string& what) { std::cout << "ok    " << what << '\n'; }
+    void fail(const std::string& what, const std::string& fix) {
+        ++failures_;
+        std::cout << "FAIL  " << what << "\n      " << fix << '\n';
+    }
+
+    PGconn* connect() {
+        const char* keywords[] = {"dbname", "fallback_application_name", nullptr};
+        const char* values[] = {config_.source.conninfo.c_str(), "crmsync-sender check", nullptr};
+        PGconn* conn = PQconnectdbParams(keywords, values, 1);
+        if (PQstatus(conn) != CONNECTION_OK) {
+            fail("Postgres is unreachable: " + clean(PQerrorMessage(conn)),
+                 "Check source.conninfo (host, port, dbname, user) and that the server is running; a Unix "
+                 "socket is host=/var/run/postgresql.");
+            PQfinish(conn);
+            return nullptr;
+        }
+        pass(std::string("connected to database ") + PQdb(conn) + " as " + PQuser(conn));
+        return conn;
+    }
+
+    std::optional<std::string> scalar(PGconn* conn, const char* sql) {
+        std::unique_ptr<PGresult, ResultDeleter> r(PQexec(conn, sql));
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) == 0) return std::nullopt;
+        return std::string(PQgetvalue(r.get(), 0, 0));
+    }
+
+    void check_role(PGconn* conn) {
+        auto ok = scalar(conn, "SELECT rolreplication OR rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user");
+        if (ok && *ok == "t")
+            pass("role has the REPLICATION privilege");
+        else
+            fail(std::string("role ") + PQuser(conn) + " lacks the REPLICATION privilege",
+                 std::string("As a superuser: ALTER ROLE ") + PQuser(conn) + " REPLICATION;");
+    }
+
+    void check_plugin_libraries(PGconn* conn) {
+        auto libraries = scalar(conn, "SELECT current_setting('output_plugin_libraries', true)");
+        auto wal_level = scalar(conn, "SELECT current_setting('wal_level')");
+        if (wal_level && *wal_level != "logical")
+            fail("wal_level is " + *wal_level + ", logical decoding needs logical",
+                 "Set wal_level = logical in postgresql.conf and restart Postgres.");
+        else
+            pass("wal_level = logical");
+        if (!libraries || libraries->empty()) {
+            pass("server has no output_plugin_libraries restriction");
+            return;
+        }
+        bool listed = false;
+        std::string list = *libraries;
+        size_t start = 0;
+        while (start <= list.size()) {
+            size_t comma = list.find(',', start);
+            std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            item.erase(0, item.find_first_not_of(" \t"));
+            item.erase(item.find_last_not_of(" \t") + 1);
+            if (item == "crmsync") listed = true;
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+        if (listed)
+            pass("crmsync is listed in output_plugin_libraries");
+        else
+            fail("crmsync is not listed in output_plugin_libraries (" + list + "): the server will not load it",
+                 "As a superuser: ALTER SYSTEM SET output_plugin_libraries = '" + list +
+                     ", crmsync'; SELECT pg_reload_conf();");
+    }
+
+    bool check_extension(PGconn* conn) {
+        auto version = scalar(conn, "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'crmsync'");
+        if (!version) {
+            fail("extension crmsync is not installed in this database",
+                 "Run CREATE EXTENSION crmsync; in the database named by source.conninfo.");
+            return false;
+        }
+        pass("extension crmsync " + *version + " is installed");
+        return true;
+    }
+
+    void check_mappings(PGconn* conn) {
+        const char* params[] = {config_.source.crm.c_str()};
+        std::unique_ptr<PGresult, ResultDeleter> r(PQexecParams(
+            conn, "SELECT count(*) FROM crmsync.mappings WHERE crm = $1", 1, nullptr, params, nullptr, nullptr, 0));
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+            fail("cannot read crmsync.mappings: " + clean(PQerrorMessage(conn)),
+                 "GRANT SELECT ON crmsync.mappings TO the sender's role.");
+            return;
+        }
+        std::string count = PQgetvalue(r.get(), 0, 0);
+        if (count == "0")
+            fail("no table is mapped for crm \"" + config_.source.crm + "\"",
+                 "Map one: SELECT crmsync.map('" + config_.source.crm + "', 'public.contacts', 'contacts', 'email');");
+        else
+            pass(count + " table(s) mapped for crm \"" + config_.source.crm + "\"");
+    }
+
+    void check_slot(PGconn* conn) {
+        const char* params[] = {config_.source.slot.c_str()};
+        std::unique_ptr<PGresult, ResultDeleter> r(PQexecParams(
+            conn,
+            "SELECT plugin, active, coalesce(active_pid, 0), coalesce(wal_status, '') FROM "
+            "pg_catalog.pg_replication_slots WHERE slot_name = $1",
+            1, nullptr, params, nullptr, nullptr, 0));
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return;
+        if (PQntuples(r.get()) == 0) {
+            if (config_.source.create_slot)
+                pass("slot " + config_.source.slot + " does not exist yet; run creates it (create_slot = true)");
+            else
+                fail("slot " + config_.source.slot + " does not exist and create_slot = false",
+                     "SELECT crmsync.create_slot('" + config_.source.crm + "'); or set source.create_slot = true.");
+            return;
+        }
+        std::string plugin = PQgetvalue(r.get(), 0, 0);
+        bool active = std::string(PQgetvalue(r.get(), 0, 1)) == "t";
+        std::string pid = PQgetvalue(r.get(), 0, 2);
+        std::string wal_status = PQgetvalue(r.get(), 0, 3);
+        if (plugin != "crmsync")
+            fail("slot " + config_.source.slot + " uses plugin " + plugin + ", not crmsync",
+                 "Drop it or choose another source.slot.");
+        else if (wal_status == "lost")
+            fail("slot " + config_.source.slot + " is lost (its WAL was removed: max_slot_wal_keep_size exceeded)",
+                 "Drop and recreate the slot, then backfill the CRM.");
+        else if (active)
+            fail("slot " + config_.source.slot + " is in use by process " + pid,
+                 "Another sender is running for this crm; stop it (systemctl stop crmsync-sender@" +
+                     config_.source.crm + ") or wait for it to exit.");
+        else
+            pass("slot " + config_.source.slot + " exists and is free (wal_status " + wal_status + ")");
+    }
+
+    void check_replication_connection() {
+        auto stream = ReplicationStream::connect(config_.source.conninfo);
+        if (!stream)
+            fail("replication connection refused: " + stream.error(),
+                 "pg_hba.conf needs a line for the sender's role with database = the app database (logical "
+                 "replication connects to a database, not to 'replication').");
+        else
+            pass("replication connection accepted");
+    }
+
+    void check_crm() {
+        HttpClientOptions options;
+        options.timeout = config_.target.timeout;
+        if (config_.target.token) options.bearer_token = *config_.target.token;
+        HttpClient http(options);
+        HttpRequest probe;
+        probe.id = 1;
+        // A request that changes nothing: an empty batch (webhook), a read of nothing (CRMs).
+        switch (config_.target.format) {
+            case Format::webhook:
+                probe.url = config_.target.url;
+                probe.body = R"({"events":[]})";
+                break;
+            case Format::hubspot:
+                probe.url = join_url(config_.target.url, "/crm/v3/objects/contacts/batch/read");
+                probe.body = R"({"properties":[],"inputs":[]})";
+                break;
+            case Format::salesforce:
+                probe.method = "GET";
+                probe.url = join_url(config_.target.url, "/services/data/" + std::string(kSalesforceApiVersion) +
+                                                             "/limits");
+                break;
+        }
+        http.submit(probe);
+        std::vector<curl_waitfd> none;
+        auto deadline = std::chrono::steady_clock::now() + config_.target.timeout + std::chrono::seconds(1);
+        std::vector<HttpResponse> done;
+        while (done.empty() && std::chrono::steady_clock::now() < deadline) {
+            http.poll(none, std::chrono::milliseconds(100));
+            done = http.take_completed();
+        }
+        if (done.empty() || done.front().status == 0) {
+            fail("CRM unreachable at " + config_.target.url +
+                     (done.empty() ? std::string(": no answer") : ": " + done.front().transport_error),
+                 "Check target.url, DNS, the proxy and the firewall.");
+            return;
+        }
+        long status = done.front().status;
+        if (status == 401 || status == 403)
+            fail("CRM at " + config_.target.url + " refused the token (HTTP " + std::to_string(status) + ")",
+                 "Check target.token_file / token_env: the token must be valid and allowed to write the mapped "
+                 "objects.");
+        else
+            pass("CRM reachable at " + config_.target.url + " (HTTP " + std::to_string(status) +
+                 " to a probe that changes nothing)");
+    }
+
+    const Config& config_;
+    int failures_ = 0;
+};
+
+}  // namespace
+
+int run_check(const Config& config) { return Checker(config).run(); }
+
+}  // namespace crmsync::sender

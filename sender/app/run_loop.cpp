@@ -1,0 +1,401 @@
+#include "app/run_loop.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/batcher.hpp"
+#include "core/flush_tracker.hpp"
+#include "core/plugin_message.hpp"
+#include "core/replication_protocol.hpp"
+#include "delivery/delivery_engine.hpp"
+#include "delivery/metrics.hpp"
+#include "io/dead_letter_store.hpp"
+#include "io/http_client.hpp"
+#include "io/metrics_server.hpp"
+#include "io/replication_stream.hpp"
+#include "log.hpp"
+
+namespace crmsync::sender {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// How many frames one turn of the loop reads before it looks at HTTP again.
+constexpr int kFramesPerTurn = 2000;
+constexpr auto kStatusInterval = 1s;
+
+enum class StreamEnd { stopped, connection_lost, fatal, rejected_stop };
+
+struct StreamResult {
+    StreamEnd end;
+    std::string message;
+};
+
+class SignalWatch {
+public:
+    SignalWatch() {
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    }
+    ~SignalWatch() {
+        if (fd_ >= 0) close(fd_);
+    }
+    int fd() const { return fd_; }
+    // True once a termination signal arrived (read it off the fd).
+    bool received() {
+        signalfd_siginfo info;
+        while (read(fd_, &info, sizeof info) == sizeof info) got_ = true;
+        return got_;
+    }
+
+private:
+    int fd_ = -1;
+    bool got_ = false;
+};
+
+int64_t unix_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+class Session {
+public:
+    Session(const Config& config, HttpClient& http, DeadLetterStore& dead_letters, Metrics& metrics,
+            SignalWatch& signals)
+        : config_(config), http_(http), dead_letter_store_(dead_letters), metrics_(metrics), signals_(signals) {}
+
+    StreamResult run();
+
+private:
+    StreamResult connect_and_start();
+    std::optional<StreamResult> read_stream(Clock::time_point now);
+    std::optional<StreamResult> handle_payload(std::string_view payload, Clock::time_point now);
+    Status send_status(bool reply_requested = false);
+    Status dead_letter_now(const PluginMessage& message, std::string bytes, const std::string& reason);
+
+    const Config& config_;
+    HttpClient& http_;
+    DeadLetterStore& dead_letter_store_;
+    Metrics& metrics_;
+    SignalWatch& signals_;
+
+    std::unique_ptr<ReplicationStream> stream_;
+    std::unique_ptr<FlushTracker> tracker_;
+    std::unique_ptr<Batcher> batcher_;
+    std::unique_ptr<DeliveryEngine> engine_;
+    std::map<uint64_t, int64_t> commit_times_;  // commit_lsn -> commit time (Unix µs), unflushed only
+    Lsn received_;
+    Lsn server_wal_end_;
+    Lsn last_sent_flush_;
+    Clock::time_point last_status_{};
+    bool more_buffered_ = false;
+};
+
+StreamResult Session::connect_and_start() {
+    auto stream = ReplicationStream::connect(config_.source.conninfo);
+    if (!stream) return {StreamEnd::connection_lost, stream.error()};
+    stream_ = std::move(*stream);
+
+    auto slot = stream_->slot_info(config_.source.slot);
+    if (!slot) return {StreamEnd::connection_lost, slot.error()};
+    if (!slot->exists) {
+        if (!config_.source.create_slot)
+            return {StreamEnd::fatal, "replication slot \"" + config_.source.slot +
+                                          "\" does not exist and source.create_slot is false: create it with "
+                                          "SELECT crmsync.create_slot('" + config_.source.crm +
+                                          "'), or set create_slot = true"};
+        auto created = stream_->create_slot(config_.source.slot);
+        if (!created) return {StreamEnd::fatal, created.error()};
+        log_info("created replication slot " + config_.source.slot + " at " + format_lsn(*created));
+        slot = stream_->slot_info(config_.source.slot);
+        if (!slot) return {StreamEnd::connection_lost, slot.error()};
+    }
+    if (slot->plugin != "crmsync")
+        return {StreamEnd::fatal, "replication slot \"" + config_.source.slot + "\" uses output plugin \"" +
+                                      slot->plugin + "\", not crmsync: drop it or set source.slot to another name"};
+    if (slot->wal_status == "lost")
+        return {StreamEnd::fatal, "replication slot \"" + config_.source.slot +
+                                      "\" has lost WAL it needs (wal_status = lost, max_slot_wal_keep_size was "
+                                      "exceeded): changes since then are gone; drop the slot, recreate it and "
+                                      "backfill (crmsync-sender backfill)"};
+    if (slot->active)
+        return {StreamEnd::connection_lost, "replication slot \"" + config_.source.slot +
+                                                "\" is in use by process " + std::to_string(slot->active_pid) +
+                                                " (another sender for this crm?)"};
+
+    std::vector<std::pair<std::string, std::string>> options = {
+        {"crm", config_.source.crm},
+        {"format", std::string(format_name(config_.target.format))},
+        {"include-commits", "true"},
+    };
+    if (auto started = stream_->start(config_.source.slot, Lsn{0}, options); !started)
+        return {StreamEnd::fatal, started.error()};
+
+    tracker_ = std::make_unique<FlushTracker>(slot->confirmed_flush);
+    BatcherOptions batcher_options;
+    batcher_options.format = config_.target.format;
+    batcher_options.max_records = config_.delivery.batch_max_records;
+    batcher_options.lanes = config_.delivery.max_in_flight;
+    batcher_options.linger = config_.delivery.linger;
+    batcher_options.coalesce = config_.delivery.coalesce;
+    batcher_ = std::make_unique<Batcher>(batcher_options);
+    engine_ = std::make_unique<DeliveryEngine>(
+        config_, http_, *tracker_,
+        [this](const std::vector<DeadLetter>& letters) { return dead_letter_store_.write(letters); },
+        [this](Lsn commit_lsn) -> std::optional<int64_t> {
+            auto it = commit_times_.find(commit_lsn.value);
+            if (it == commit_times_.end()) return std::nullopt;
+            return it->second;
+        },
+        metrics_);
+    received_ = last_sent_flush_ = slot->confirmed_flush;
+    log_info("streaming slot " + config_.source.slot + " from " + format_lsn(slot->confirmed_flush) + " to " +
+             std::string(format_name(config_.target.format)) + " at " + config_.target.url);
+    metrics_.streaming = true;
+    sd_notify(0, "READY=1\nSTATUS=streaming");
+    return {StreamEnd::stopped, ""};
+}
+
+Status Session::dead_letter_now(const PluginMessage& message, std::string bytes, const std::string& reason) {
+    if (config_.delivery.on_reject == OnReject::stop)
+        return Error{"event " + format_event_id(message.event_id()) + " cannot be delivered: " + reason};
+    DeadLetter letter;
+    letter.event = message.event_id();
+    letter.object = message.object.value_or("");
+    letter.key = message.key;
+    letter.payload = std::move(bytes);
+    letter.error = reason;
+    if (auto written = dead_letter_store_.write({letter}); !written) return written;
+    log_warning("dead-lettered event " + format_event_id(letter.event) + ": " + reason);
+    metrics_.records_dead_lettered++;
+    return tracker_->settle(message.event_id());
+}
+
+std::optional<StreamResult> Session::handle_payload(std::string_view payload, Clock::time_point now) {
+    std::string bytes(payload);
+    auto parsed = parse_plugin_message(bytes);
+    if (!parsed)
+        return StreamResult{StreamEnd::fatal, "the plugin sent a message this sender cannot read (" + parsed.error() +
+                                                  "); are crmsync.so and crmsync-sender the same version?"};
+    const PluginMessage& message = *parsed;
+    if (message.action == Action::commit) {
+        auto committed = tracker_->on_commit(message.commit_lsn, message.end_lsn.value_or(message.commit_lsn),
+                                             message.count);
+        if (!committed) return StreamResult{StreamEnd::fatal, "flush tracking: " + committed.error()};
+        return std::nullopt;
+    }
+    metrics_.records_received++;
+    if (message.commit_time_us) commit_times_.emplace(message.commit_lsn.value, *message.commit_time_us);
+    if (auto registered = tracker_->on_message(message.event_id()); !registered)
+        return StreamResult{StreamEnd::fatal, "flush tracking: " + registered.error()};
+
+    std::optional<std::string> problem = undeliverable_reason(config_.target.format, message);
+    if (!problem) {
+        PluginMessage copy = message;  // `bytes` moves; the batcher re-finds the record in it
+        if (auto added = batcher_->add(std::move(bytes), copy, now); !added) problem = added.error();
+        else return std::nullopt;
+    }
+    if (auto settled = dead_letter_now(message, std::string(payload), *problem); !settled) {
+        if (config_.delivery.on_reject == OnReject::stop) return StreamResult{StreamEnd::rejected_stop, settled.error()};
+        return StreamResult{StreamEnd::connection_lost, settled.error()};
+    }
+    return std::nullopt;
+}
+
+std::optional<StreamResult> Session::read_stream(Clock::time_point now) {
+    // Backpressure: leave the WAL in the slot rather than records in memory.
+    const std::size_t budget = std::max<std::size_t>(10000, config_.delivery.batch_max_records *
+                                                                config_.delivery.max_in_flight * 20);
+    more_buffered_ = false;
+    for (int frames = 0; frames < kFramesPerTurn; ++frames) {
+        if (batcher_->queued_events() + engine_->active_events() >= budget) return std::nullopt;
+        std::string_view frame;
+        auto status = stream_->read_frame(frame);
+        if (status == ReplicationStream::ReadStatus::WouldBlock) return std::nullopt;
+        if (status != ReplicationStream::ReadStatus::Frame)
+            return StreamResult{StreamEnd::connection_lost, "replication stream ended: " + stream_->last_error()};
+        auto message = parse_server_message(frame);
+        if (!message) return StreamResult{StreamEnd::connection_lost, "bad replication frame: " + message.error()};
+        if (auto* data = std::get_if<XLogData>(&*message)) {
+            if (data->data_start > received_) received_ = data->data_start;
+            if (auto end = handle_payload(data->payload, now)) return end;
+        } else if (auto* keepalive = std::get_if<PrimaryKeepalive>(&*message)) {
+            server_wal_end_ = keepalive->wal_end;
+            tracker_->on_keepalive(keepalive->wal_end);
+            if (keepalive->reply_requested)
+                if (auto sent = send_status(true); !sent) return StreamResult{StreamEnd::connection_lost, sent.error()};
+        }
+    }
+    more_buffered_ = true;
+    return std::nullopt;
+}
+
+Status Session::send_status(bool) {
+    Lsn flush = tracker_->flushable_lsn();
+    StandbyStatusUpdate update;
+    update.write = std::max(received_, flush);
+    update.flush = flush;
+    update.apply = flush;
+    update.client_time = to_pg_timestamp(std::chrono::system_clock::now());
+    last_sent_flush_ = flush;
+    last_status_ = Clock::now();
+    metrics_.flushed_lsn = flush.value;
+    if (server_wal_end_ > flush) metrics_.slot_lag_bytes = static_cast<int64_t>(server_wal_end_.value - flush.value);
+    else metrics_.slot_lag_bytes = 0;
+    // Transactions before the flushed position need no commit time any more.
+    commit_times_.erase(commit_times_.begin(), commit_times_.lower_bound(flush.value));
+    return stream_->send_status(update);
+}
+
+StreamResult Session::run() {
+    if (auto started = connect_and_start(); !stream_ || started.end != StreamEnd::stopped || !engine_)
+        return started;
+
+    bool draining = false;
+    Clock::time_point drain_deadline{};
+    uint64_t watchdog_usec = 0;
+    bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+    Clock::time_point last_watchdog{};
+
+    while (true) {
+        Clock::time_point now = Clock::now();
+        if (!draining) {
+            if (auto end = read_stream(now)) {
+                engine_->abandon_all();
+                return *end;
+            }
+        }
+        while (engine_->active_batches() < config_.delivery.max_in_flight) {
+            auto batch = batcher_->take_ready(now);
+            if (!batch) break;
+            engine_->start(std::move(*batch), now);
+        }
+
+        // Sleep until the next thing that can happen without input.
+        Clock::time_point wake = now + kStatusInterval;
+        if (auto next = batcher_->next_deadline(); next && *next < wake) wake = *next;
+        if (auto next = engine_->next_deadline(); next && *next < wake) wake = *next;
+        if (more_buffered_) wake = now;
+        auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(wake - now);
+        if (timeout < 0ms) timeout = 0ms;
+
+        std::vector<curl_waitfd> fds(2);
+        fds[0].fd = stream_->socket();
+        fds[0].events = CURL_WAIT_POLLIN | (stream_->wants_write() ? CURL_WAIT_POLLOUT : 0);
+        fds[1].fd = signals_.fd();
+        fds[1].events = CURL_WAIT_POLLIN;
+        http_.poll(fds, timeout);
+        now = Clock::now();
+
+        if (stream_->wants_write())
+            if (auto flushed = stream_->flush(); !flushed) {
+                engine_->abandon_all();
+                return {StreamEnd::connection_lost, flushed.error()};
+            }
+        for (auto& response : http_.take_completed()) engine_->on_response(std::move(response), now);
+        engine_->on_timer(now);
+        for (uint64_t sequence : engine_->take_finished()) (void)batcher_->finished(sequence);
+        if (engine_->stop_reason()) {
+            (void)send_status();
+            return {StreamEnd::rejected_stop, *engine_->stop_reason()};
+        }
+
+        metrics_.queued_records = batcher_->queued_events() + engine_->active_events();
+        metrics_.last_progress_unix_ms = unix_ms_now();
+        if (tracker_->flushable_lsn() != last_sent_flush_ || now - last_status_ >= kStatusInterval)
+            if (auto sent = send_status(); !sent) {
+                engine_->abandon_all();
+                return {StreamEnd::connection_lost, sent.error()};
+            }
+        if (watchdog && now - last_watchdog >= std::chrono::microseconds(watchdog_usec / 2)) {
+            sd_notify(0, "WATCHDOG=1");
+            last_watchdog = now;
+        }
+
+        if (!draining && signals_.received()) {
+            draining = true;
+            drain_deadline = now + config_.delivery.drain_timeout;
+            batcher_->seal_all();
+            sd_notify(0, "STOPPING=1");
+            log_info("stopping: delivering " + std::to_string(batcher_->queued_events() + engine_->active_events()) +
+                     " records still in hand (at most " + std::to_string(config_.delivery.drain_timeout.count()) +
+                     " ms)");
+        }
+        if (draining) {
+            bool done = batcher_->empty() && engine_->active_batches() == 0;
+            if (done || now >= drain_deadline) {
+                if (!done)
+                    log_warning("drain deadline passed: " +
+                                std::to_string(batcher_->queued_events() + engine_->active_events()) +
+                                " records not confirmed; Postgres will send them again on restart");
+                (void)send_status();
+                (void)stream_->flush();
+                log_info("stopped; confirmed up to " + format_lsn(tracker_->flushable_lsn()));
+                return {StreamEnd::stopped, ""};
+            }
+        }
+    }
+}
+
+}  // namespace
+
+int run_sender(const Config& config) {
+    Metrics metrics;
+    std::unique_ptr<MetricsServer> metrics_server;
+    if (!config.metrics.listen.empty()) {
+        metrics_server = std::make_unique<MetricsServer>(metrics);
+        if (auto started = metrics_server->start(config.metrics.listen); !started) {
+            log_error(started.error());
+            return 1;
+        }
+        log_info("metrics on http://" + config.metrics.listen + "/metrics");
+    }
+    HttpClientOptions http_options;
+    http_options.timeout = config.target.timeout;
+    if (config.target.token) http_options.bearer_token = *config.target.token;
+    http_options.max_connections = static_cast<long>(config.delivery.max_in_flight);
+    HttpClient http(http_options);
+    DeadLetterStore dead_letters(config.source.conninfo, config.source.crm);
+    SignalWatch signals;
+
+    Backoff reconnect(1000ms, 30000ms);
+    unsigned attempt = 0;
+    while (true) {
+        Session session(config, http, dead_letters, metrics, signals);
+        StreamResult result = session.run();
+        if (metrics.streaming) attempt = 0;  // it had worked: start the backoff over
+        metrics.streaming = false;
+        switch (result.end) {
+            case StreamEnd::stopped: return 0;
+            case StreamEnd::fatal: log_error(result.message); return 1;
+            case StreamEnd::rejected_stop: log_error(result.message); return 3;
+            case StreamEnd::connection_lost: break;
+        }
+        auto delay = reconnect.delay(std::min(attempt++, 5u));
+        log_warning(result.message + "; reconnecting in " + std::to_string(delay.count()) + " ms");
+        sd_notify(0, "STATUS=reconnecting to Postgres");
+        metrics.reconnects++;
+        // Wait, but stay responsive to SIGTERM.
+        auto until = Clock::now() + delay;
+        while (Clock::now() < until) {
+            pollfd fd{signals.fd(), POLLIN, 0};
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+            if (::poll(&fd, 1, static_cast<int>(std::max<int64_t>(0, left))) > 0 && signals.received()) return 0;
+        }
+    }
+}
+
+}  // namespace crmsync::sender

@@ -1,0 +1,583 @@
+#include "core/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cctype>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <variant>
+
+namespace crmsync::sender {
+
+namespace {
+
+enum class Kind { string, integer, boolean };
+
+struct KeySpec {
+    std::string_view section;
+    std::string_view key;
+    Kind kind;
+};
+
+constexpr KeySpec kKeys[] = {
+    {"source", "conninfo", Kind::string},        {"source", "crm", Kind::string},
+    {"source", "slot", Kind::string},            {"source", "create_slot", Kind::boolean},
+    {"target", "format", Kind::string},          {"target", "url", Kind::string},
+    {"target", "token_file", Kind::string},      {"target", "token_env", Kind::string},
+    {"target", "timeout_ms", Kind::integer},     {"delivery", "batch_max_records", Kind::integer},
+    {"delivery", "linger_ms", Kind::integer},    {"delivery", "max_in_flight", Kind::integer},
+    {"delivery", "rate_limit", Kind::string},    {"delivery", "on_reject", Kind::string},
+    {"delivery", "coalesce", Kind::boolean},     {"delivery", "drain_timeout_ms", Kind::integer},
+    {"metrics", "listen", Kind::string},
+};
+
+constexpr std::string_view kSections[] = {"source", "target", "delivery", "metrics"};
+
+// Keys whose empty value (typically from the environment) means "not set".
+bool empty_means_unset(std::string_view section, std::string_view key) {
+    return (section == "target" && (key == "token_file" || key == "token_env")) ||
+           (section == "delivery" && key == "rate_limit");
+}
+
+const KeySpec* find_key(std::string_view section, std::string_view key) {
+    for (const auto& spec : kKeys)
+        if (spec.section == section && spec.key == key) return &spec;
+    return nullptr;
+}
+
+bool known_section(std::string_view section) {
+    return std::find(std::begin(kSections), std::end(kSections), section) != std::end(kSections);
+}
+
+std::string kind_name(Kind kind) {
+    switch (kind) {
+        case Kind::string: return "a string";
+        case Kind::integer: return "an integer";
+        case Kind::boolean: return "a boolean (true or false)";
+    }
+    return "?";
+}
+
+std::string toml_type_name(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::string: return "a string";
+        case toml::node_type::integer: return "an integer";
+        case toml::node_type::floating_point: return "a floating-point number";
+        case toml::node_type::boolean: return "a boolean";
+        case toml::node_type::date: return "a date";
+        case toml::node_type::time: return "a time";
+        case toml::node_type::date_time: return "a date-time";
+        case toml::node_type::array: return "an array";
+        case toml::node_type::table: return "a table";
+        default: return "nothing";
+    }
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+std::optional<std::string_view> closest(std::string_view word, const std::vector<std::string_view>& candidates) {
+    std::optional<std::string_view> best;
+    std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
+    for (auto candidate : candidates) {
+        const std::size_t d = edit_distance(word, candidate);
+        if (d < best_distance) {
+            best = candidate;
+            best_distance = d;
+        }
+    }
+    return best;
+}
+
+std::vector<std::string_view> keys_of(std::string_view section) {
+    std::vector<std::string_view> keys;
+    for (const auto& spec : kKeys)
+        if (spec.section == section) keys.push_back(spec.key);
+    return keys;
+}
+
+std::string join(const std::vector<std::string_view>& words) {
+    std::string out;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (i) out += ", ";
+        out += words[i];
+    }
+    return out;
+}
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string env_name(const KeySpec& spec) { return "CRMSYNC_" + upper(spec.section) + "_" + upper(spec.key); }
+
+std::string in_quotes(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (static_cast<unsigned char>(c) < 0x20) out += '?';
+        else out += c;
+    }
+    return out + "\"";
+}
+
+struct RawValue {
+    std::variant<std::string, std::int64_t, bool> value;
+    std::string origin;  // "file:line:col" or "environment CRMSYNC_..."
+};
+
+class ConfigReader {
+public:
+    ConfigReader(std::string_view source_name, const Environment& env) : source_(source_name), env_(env) {}
+
+    ConfigLoad read(std::string_view text);
+
+private:
+    std::string where(const toml::source_region& region) const {
+        return source_ + ":" + std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column);
+    }
+    void error(const std::string& origin, const std::string& text) { load_.errors.push_back(origin + ": " + text); }
+    void warning(const std::string& origin, const std::string& text) { load_.warnings.push_back(origin + ": " + text); }
+
+    void gather_file(const toml::table& root);
+    void gather_environment();
+    void build();
+    void load_token(Config& config);
+
+    const RawValue* raw(std::string_view section, std::string_view key) const {
+        auto found = values_.find(std::string(section) + "." + std::string(key));
+        return found == values_.end() ? nullptr : &found->second;
+    }
+    std::optional<std::string> get_string(std::string_view section, std::string_view key) const {
+        const RawValue* value = raw(section, key);
+        return value ? std::optional<std::string>(std::get<std::string>(value->value)) : std::nullopt;
+    }
+    std::optional<bool> get_bool(std::string_view section, std::string_view key) const {
+        const RawValue* value = raw(section, key);
+        return value ? std::optional<bool>(std::get<bool>(value->value)) : std::nullopt;
+    }
+    std::string origin_of(std::string_view section, std::string_view key) const {
+        const RawValue* value = raw(section, key);
+        return value ? value->origin : source_;
+    }
+    // An integer within [min, max], or the fallback; out of range is an error.
+    std::int64_t get_integer(std::string_view section, std::string_view key, std::int64_t fallback, std::int64_t min,
+                             std::int64_t max, std::string_view unit) {
+        const RawValue* value = raw(section, key);
+        if (!value) return fallback;
+        const std::int64_t v = std::get<std::int64_t>(value->value);
+        if (v < min || v > max) {
+            error(value->origin, "[" + std::string(section) + "] " + std::string(key) + " = " + std::to_string(v) +
+                                     " is out of range; expected " + std::to_string(min) + " to " + std::to_string(max) +
+                                     std::string(unit));
+            return fallback;
+        }
+        return v;
+    }
+
+    std::string source_;
+    const Environment& env_;
+    std::map<std::string, RawValue> values_;  // "section.key"
+    ConfigLoad load_;
+};
+
+void ConfigReader::gather_file(const toml::table& root) {
+    const std::vector<std::string_view> sections(std::begin(kSections), std::end(kSections));
+    for (auto&& [name, node] : root) {
+        const std::string section(name.str());
+        if (!node.is_table()) {
+            std::string hint = "every key belongs to a section ([source], [target], [delivery], [metrics])";
+            for (const auto& spec : kKeys)
+                if (spec.key == section) hint = "put it under [" + std::string(spec.section) + "]";
+            error(where(name.source()), "key " + in_quotes(section) + " outside a section; " + hint);
+            continue;
+        }
+        if (!known_section(section)) {
+            std::string text = "unknown section [" + section + "]";
+            if (auto suggestion = closest(section, sections)) text += "; did you mean [" + std::string(*suggestion) + "]?";
+            else text += "; accepted sections: " + join(sections);
+            error(where(name.source()), text);
+            continue;
+        }
+        for (auto&& [key_name, value] : *node.as_table()) {
+            const std::string key(key_name.str());
+            const KeySpec* spec = find_key(section, key);
+            if (!spec) {
+                std::string text = "unknown key " + in_quotes(key) + " in [" + section + "]";
+                const KeySpec* elsewhere = nullptr;
+                for (const auto& other : kKeys)
+                    if (other.key == key) elsewhere = &other;
+                if (elsewhere) text += "; it belongs in [" + std::string(elsewhere->section) + "]";
+                else if (auto suggestion = closest(key, keys_of(section)))
+                    text += "; did you mean " + in_quotes(*suggestion) + "?";
+                else text += "; accepted keys: " + join(keys_of(section));
+                error(where(key_name.source()), text);
+                continue;
+            }
+            RawValue raw_value;
+            raw_value.origin = where(value.source());
+            bool typed = false;
+            switch (spec->kind) {
+                case Kind::string:
+                    if (auto s = value.value<std::string>(); s && value.is_string()) {
+                        raw_value.value = *s;
+                        typed = true;
+                    }
+                    break;
+                case Kind::integer:
+                    if (value.is_integer()) {
+                        raw_value.value = *value.value<std::int64_t>();
+                        typed = true;
+                    }
+                    break;
+                case Kind::boolean:
+                    if (value.is_boolean()) {
+                        raw_value.value = *value.value<bool>();
+                        typed = true;
+                    }
+                    break;
+            }
+            if (!typed) {
+                error(raw_value.origin, "[" + section + "] " + key + " must be " + kind_name(spec->kind) + ", not " +
+                                            toml_type_name(value));
+                continue;
+            }
+            if (spec->kind == Kind::string && empty_means_unset(section, key) &&
+                std::get<std::string>(raw_value.value).empty())
+                continue;
+            values_[section + "." + key] = std::move(raw_value);
+        }
+    }
+}
+
+void ConfigReader::gather_environment() {
+    constexpr std::string_view kPrefix = "CRMSYNC_";
+    for (const auto& [name, text] : env_) {
+        if (name.rfind(kPrefix, 0) != 0) continue;
+        const std::string origin = "environment " + name;
+        const KeySpec* spec = nullptr;
+        for (const auto& candidate : kKeys)
+            if (env_name(candidate) == name) spec = &candidate;
+        if (!spec) {
+            const std::string rest = name.substr(kPrefix.size());
+            const std::string section = lower(rest.substr(0, rest.find('_')));
+            std::vector<std::string> names;
+            for (const auto& candidate : kKeys) names.push_back(env_name(candidate));
+            std::vector<std::string_view> views(names.begin(), names.end());
+            std::string text = "unknown setting " + name;
+            if (auto suggestion = closest(name, views)) text += "; did you mean " + std::string(*suggestion) + "?";
+            // Other CRMSYNC_* variables may be meant for other tools; only our sections are errors.
+            if (known_section(section)) error(origin, text + " (accepted: " + join(views) + ")");
+            else warning(origin, text + "; ignored");
+            continue;
+        }
+        RawValue raw_value;
+        raw_value.origin = origin;
+        switch (spec->kind) {
+            case Kind::string:
+                if (text.empty() && empty_means_unset(spec->section, spec->key)) {
+                    values_.erase(std::string(spec->section) + "." + std::string(spec->key));
+                    continue;
+                }
+                raw_value.value = text;
+                break;
+            case Kind::integer: {
+                std::int64_t v = 0;
+                auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+                if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+                    error(origin, in_quotes(text) + " is not an integer; [" + std::string(spec->section) + "] " +
+                                      std::string(spec->key) + " takes a whole number" +
+                                      (spec->key.ends_with("_ms") ? " of milliseconds, e.g. 10000" : ", e.g. 100"));
+                    continue;
+                }
+                raw_value.value = v;
+                break;
+            }
+            case Kind::boolean: {
+                const std::string l = lower(text);
+                if (l == "true" || l == "1" || l == "yes" || l == "on") raw_value.value = true;
+                else if (l == "false" || l == "0" || l == "no" || l == "off") raw_value.value = false;
+                else {
+                    error(origin, in_quotes(text) + " is not a boolean; expected true or false (also 1/0, yes/no, on/off)");
+                    continue;
+                }
+                break;
+            }
+        }
+        values_[std::string(spec->section) + "." + std::string(spec->key)] = std::move(raw_value);
+    }
+}
+
+void ConfigReader::load_token(Config& config) {
+    const RawValue* file = raw("target", "token_file");
+    const RawValue* env = raw("target", "token_env");
+    if (file && env) {
+        error(file->origin, "[target] token_file and token_env are both set (token_env at " + env->origin +
+                                "); set only one of them");
+        return;
+    }
+    if (env) {
+        const std::string& variable = std::get<std::string>(env->value);
+        auto found = env_.find(variable);
+        if (found == env_.end()) {
+            error(env->origin, "[target] token_env names " + in_quotes(variable) + ", which is not set in the environment");
+            return;
+        }
+        std::string_view token = found->second;
+        while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.remove_suffix(1);
+        while (!token.empty() && std::isspace(static_cast<unsigned char>(token.front()))) token.remove_prefix(1);
+        if (token.empty()) {
+            error(env->origin, "[target] token_env: the environment variable " + variable + " is empty");
+            return;
+        }
+        config.target.token = Secret(std::string(token));
+    } else if (file) {
+        std::filesystem::path path = std::get<std::string>(file->value);
+        if (path.is_relative() && file->origin.rfind("environment ", 0) != 0)
+            path = std::filesystem::path(source_).parent_path() / path;
+        const std::string shown = in_quotes(path.string());
+        std::error_code ignored;
+        if (std::filesystem::is_directory(path, ignored)) {
+            error(file->origin, "[target] token_file " + shown + " is a directory; expected the file holding the token");
+            return;
+        }
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+            error(file->origin, "[target] token_file " + shown + " cannot be read: " + std::strerror(errno));
+            return;
+        }
+        std::ostringstream content;
+        content << in.rdbuf();
+        if (in.bad()) {
+            error(file->origin, "[target] token_file " + shown + " cannot be read: " + std::strerror(errno));
+            return;
+        }
+        std::string token = content.str();
+        while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+        const auto start = token.find_first_not_of(" \t\r\n");
+        token.erase(0, start == std::string::npos ? token.size() : start);
+        if (token.empty()) {
+            error(file->origin, "[target] token_file " + shown + " is empty; it must hold the API token");
+            return;
+        }
+        struct stat st{};
+        if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH))
+            warning(file->origin, "[target] token_file " + shown + " is readable by every user; chmod 600 it "
+                                  "(or use systemd LoadCredential=)");
+        config.target.token = Secret(std::move(token));
+    } else {
+        return;
+    }
+    // The token goes into an HTTP header: one line of visible ASCII, nothing else.
+    const std::string& token = config.target.token->reveal();
+    const RawValue* origin = file ? file : env;
+    for (unsigned char c : token)
+        if (c < 0x21 || c > 0x7E) {
+            error(origin->origin, "[target] the token contains whitespace or control characters; "
+                                  "a bearer token is a single line of visible ASCII");
+            return;
+        }
+}
+
+void ConfigReader::build() {
+    Config config;
+
+    // [source]
+    config.source.conninfo = get_string("source", "conninfo").value_or("");
+    if (auto crm = get_string("source", "crm")) {
+        static const std::regex kCrm("^[a-z][a-z0-9_]{0,47}$");
+        if (!std::regex_match(*crm, kCrm))
+            error(origin_of("source", "crm"), "[source] crm = " + in_quotes(*crm) +
+                                                  " is not a valid crm name; expected ^[a-z][a-z0-9_]{0,47}$ "
+                                                  "(lower case letter, then letters, digits, _)");
+        config.source.crm = *crm;
+    } else {
+        error(source_, "[source] crm is required: the crm name in crmsync.mappings, e.g. crm = \"hubspot\" "
+                       "(or CRMSYNC_SOURCE_CRM)");
+    }
+    config.source.slot = get_string("source", "slot").value_or("crmsync_" + config.source.crm);
+    if (raw("source", "slot")) {
+        static const std::regex kSlot("^[a-z0-9_]{1,63}$");
+        if (!std::regex_match(config.source.slot, kSlot))
+            error(origin_of("source", "slot"), "[source] slot = " + in_quotes(config.source.slot) +
+                                                   " is not a valid replication slot name; expected 1 to 63 "
+                                                   "lower case letters, digits and _");
+    }
+    config.source.create_slot = get_bool("source", "create_slot").value_or(true);
+
+    // [target]
+    // A bad format is reported once; checks that depend on the format are skipped, so the
+    // operator does not get a cascade of errors about a format they did not choose.
+    bool format_known = true;
+    if (auto format = get_string("target", "format")) {
+        if (auto parsed = parse_format(*format)) config.target.format = *parsed;
+        else {
+            format_known = false;
+            error(origin_of("target", "format"),
+                  "[target] format = " + in_quotes(*format) + " is not accepted; expected one of webhook, hubspot, salesforce");
+        }
+    }
+    if (auto url = get_string("target", "url")) {
+        config.target.url = *url;
+        const bool https = url->rfind("https://", 0) == 0;
+        const bool http = url->rfind("http://", 0) == 0;
+        const std::size_t host_start = https ? 8 : 7;
+        if ((!https && !http) || url->size() <= host_start || (*url)[host_start] == '/' ||
+            url->find_first_of(" \t\r\n") != std::string::npos)
+            error(origin_of("target", "url"), "[target] url is not an absolute http(s) URL; expected e.g. "
+                                              "\"https://api.hubapi.com\" or \"https://crm.example.com/hooks/crmsync\"");
+    } else if (config.target.format == Format::hubspot) {
+        config.target.url = "https://api.hubapi.com";
+    } else if (format_known) {
+        error(source_, "[target] url is required for format " + std::string(format_name(config.target.format)) +
+                           " (or CRMSYNC_TARGET_URL)");
+    }
+    config.target.timeout =
+        std::chrono::milliseconds(get_integer("target", "timeout_ms", 10'000, 1, 3'600'000, " milliseconds"));
+    load_token(config);
+    if (config.target.token && config.target.url.rfind("http://", 0) == 0) {
+        const std::string_view rest = std::string_view(config.target.url).substr(7);
+        if (rest.rfind("localhost", 0) != 0 && rest.rfind("127.", 0) != 0 && rest.rfind("[::1]", 0) != 0)
+            warning(origin_of("target", "url"), "[target] url is plain http:// to a remote host: the token travels "
+                                                "unencrypted");
+    }
+
+    // [delivery]
+    const auto cap = static_cast<std::int64_t>(max_batch_records(config.target.format));
+    if (const RawValue* value = raw("delivery", "batch_max_records")) {
+        const std::int64_t v = std::get<std::int64_t>(value->value);
+        if (v < 1) {
+            error(value->origin, "[delivery] batch_max_records = " + std::to_string(v) +
+                                     " is out of range; expected 1 to " + std::to_string(cap));
+        } else if (v > cap && format_known) {
+            warning(value->origin, "[delivery] batch_max_records = " + std::to_string(v) + " exceeds the " +
+                                       std::string(format_name(config.target.format)) + " limit; using " +
+                                       std::to_string(cap));
+            config.delivery.batch_max_records = static_cast<std::size_t>(cap);
+        } else {
+            config.delivery.batch_max_records = static_cast<std::size_t>(v);
+        }
+    } else {
+        config.delivery.batch_max_records = default_batch_records(config.target.format);
+    }
+    config.delivery.linger = std::chrono::milliseconds(get_integer("delivery", "linger_ms", 5, 0, 60'000, " milliseconds"));
+    config.delivery.max_in_flight = static_cast<std::size_t>(get_integer("delivery", "max_in_flight", 4, 1, 64, ""));
+    if (auto text = get_string("delivery", "rate_limit")) {
+        auto limit = parse_rate_limit(*text);
+        if (limit) config.delivery.rate_limit = *limit;
+        else error(origin_of("delivery", "rate_limit"), "[delivery] " + limit.error());
+    }
+    if (auto text = get_string("delivery", "on_reject")) {
+        if (*text == "dead_letter") config.delivery.on_reject = OnReject::dead_letter;
+        else if (*text == "stop") config.delivery.on_reject = OnReject::stop;
+        else
+            error(origin_of("delivery", "on_reject"),
+                  "[delivery] on_reject = " + in_quotes(*text) + " is not accepted; expected one of dead_letter, stop");
+    }
+    config.delivery.coalesce = get_bool("delivery", "coalesce").value_or(true);
+    config.delivery.drain_timeout = std::chrono::milliseconds(
+        get_integer("delivery", "drain_timeout_ms", 10'000, 0, 3'600'000, " milliseconds"));
+
+    // [metrics]
+    if (auto listen = get_string("metrics", "listen"); listen && !listen->empty()) {
+        const auto colon = listen->rfind(':');
+        std::uint32_t port = 0;
+        bool ok = colon != std::string::npos && colon > 0 && colon + 1 < listen->size();
+        if (ok) {
+            auto [end, ec] = std::from_chars(listen->data() + colon + 1, listen->data() + listen->size(), port);
+            ok = ec == std::errc() && end == listen->data() + listen->size() && port >= 1 && port <= 65535;
+        }
+        if (ok && (*listen)[0] == '[') ok = (*listen)[colon - 1] == ']';
+        if (!ok)
+            error(origin_of("metrics", "listen"), "[metrics] listen = " + in_quotes(*listen) +
+                                                      " is not host:port; expected e.g. \"127.0.0.1:9187\", "
+                                                      "\"[::1]:9187\", or \"\" to turn metrics off");
+        config.metrics.listen = *listen;
+    }
+
+    // Last line of defence: whatever was echoed above, the token never leaves in a message.
+    if (config.target.token && !config.target.token->empty()) {
+        const std::string& token = config.target.token->reveal();
+        for (auto* list : {&load_.errors, &load_.warnings})
+            for (auto& message : *list)
+                for (auto at = message.find(token); at != std::string::npos; at = message.find(token, at + 3))
+                    message.replace(at, token.size(), "***");
+    }
+    if (load_.errors.empty()) load_.config = std::move(config);
+}
+
+ConfigLoad ConfigReader::read(std::string_view text) {
+    try {
+        toml::table root = toml::parse(text, source_);
+        gather_file(root);
+    } catch (const toml::parse_error& e) {
+        error(where(e.source()), "TOML syntax error: " + std::string(e.description()));
+        return std::move(load_);
+    }
+    gather_environment();
+    build();
+    return std::move(load_);
+}
+
+}  // namespace
+
+Environment environment_from(char** envp) {
+    Environment env;
+    for (char** p = envp; p && *p; ++p) {
+        const std::string_view entry(*p);
+        const auto eq = entry.find('=');
+        if (eq == std::string_view::npos) continue;
+        env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+    }
+    return env;
+}
+
+ConfigLoad parse_config(std::string_view toml_text, std::string_view source_name, const Environment& env) {
+    return ConfigReader(source_name, env).read(toml_text);
+}
+
+ConfigLoad load_config_file(const std::filesystem::path& path, const Environment& env) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        ConfigLoad load;
+        load.errors.push_back(path.string() + ": cannot read config file: " + std::strerror(errno));
+        return load;
+    }
+    std::ostringstream content;
+    content << in.rdbuf();
+    return parse_config(content.str(), path.string(), env);
+}
+
+std::vector<std::string> config_keys() {
+    std::vector<std::string> keys;
+    for (const auto& spec : kKeys) keys.push_back(std::string(spec.section) + "." + std::string(spec.key));
+    return keys;
+}
+
+}  // namespace crmsync::sender

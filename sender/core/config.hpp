@@ -1,0 +1,82 @@
+// The sender's configuration: /etc/crmsync/<crm>.toml (SPEC "Sender"), every key overridable
+// by an environment variable CRMSYNC_<SECTION>_<KEY>.
+//
+// Loading collects every problem instead of stopping at the first, each with where it came
+// from (file:line:column, or the environment variable), what is wrong and what is accepted:
+// an operator fixes a config in one round. Invariant: the API token is held in a Secret and no
+// error or warning ever contains it (values are echoed only where harmless, and every message
+// is scrubbed of the token as a last line of defence).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/crm_record.hpp"
+#include "core/rate_limiter.hpp"
+#include "core/secret.hpp"
+
+namespace crmsync::sender {
+
+enum class OnReject { dead_letter, stop };
+
+struct SourceConfig {
+    std::string conninfo;     // libpq; empty = libpq defaults (PG* environment); replication=database is added
+    std::string crm;          // ^[a-z][a-z0-9_]{0,47}$
+    std::string slot;         // default crmsync_<crm>
+    bool create_slot = true;
+};
+
+struct TargetConfig {
+    Format format = Format::webhook;
+    std::string url;                 // hubspot defaults to https://api.hubapi.com
+    std::optional<Secret> token;     // from token_file or token_env; none = no Authorization header
+    std::chrono::milliseconds timeout{10'000};
+};
+
+struct DeliveryConfig {
+    std::size_t batch_max_records = kDefaultWebhookBatch;  // default and cap: the format's API limit
+    std::chrono::milliseconds linger{5};
+    std::size_t max_in_flight = 4;
+    std::optional<RateLimit> rate_limit;
+    OnReject on_reject = OnReject::dead_letter;
+    bool coalesce = true;                                  // CRM formats only; webhook never coalesces
+    std::chrono::milliseconds drain_timeout{10'000};       // SIGTERM: finish in-flight requests within this
+};
+
+struct MetricsConfig {
+    std::string listen;  // "host:port" for /metrics and /healthz; empty = off
+};
+
+struct Config {
+    SourceConfig source;
+    TargetConfig target;
+    DeliveryConfig delivery;
+    MetricsConfig metrics;
+};
+
+// Injectable so tests do not touch the process environment.
+using Environment = std::map<std::string, std::string, std::less<>>;
+Environment environment_from(char** envp);
+
+struct ConfigLoad {
+    std::optional<Config> config;  // set exactly when `errors` is empty
+    std::vector<std::string> errors;
+    std::vector<std::string> warnings;
+};
+
+// Relative token_file paths are resolved against the config file's directory.
+ConfigLoad load_config_file(const std::filesystem::path& path, const Environment& env);
+
+// `source_name` names the text in messages and anchors relative token_file paths.
+ConfigLoad parse_config(std::string_view toml_text, std::string_view source_name, const Environment& env);
+
+// The accepted keys, as "section.key", for --help and docs.
+std::vector<std::string> config_keys();
+
+}  // namespace crmsync::sender

@@ -1,0 +1,72 @@
+#include "delivery/metrics.hpp"
+
+#include <sstream>
+
+namespace crmsync::sender {
+
+void Metrics::observe_latency(std::chrono::microseconds latency) {
+    double ms = static_cast<double>(latency.count()) / 1000.0;
+    size_t bucket = 0;
+    while (bucket < kLatencyBucketsMs.size() && ms > kLatencyBucketsMs[bucket]) ++bucket;
+    latency_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+    latency_count.fetch_add(1, std::memory_order_relaxed);
+    latency_sum_us.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, latency.count())), std::memory_order_relaxed);
+}
+
+void Metrics::count_status(long status) {
+    if (status == 0) http_transport_errors++;
+    else if (status == 429) http_429++;
+    else if (status >= 500) http_5xx++;
+    else if (status >= 400) http_4xx++;
+    else if (status >= 200 && status < 300) http_2xx++;
+}
+
+std::string Metrics::render_prometheus() const {
+    std::ostringstream out;
+    auto counter = [&](const char* name, const char* help, uint64_t value, const char* labels = "") {
+        out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " counter\n"
+            << name << labels << ' ' << value << '\n';
+    };
+    auto gauge = [&](const char* name, const char* help, double value) {
+        out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " gauge\n" << name << ' ' << value << '\n';
+    };
+    out << "# HELP crmsync_records_total Records by outcome.\n# TYPE crmsync_records_total counter\n";
+    out << "crmsync_records_total{outcome=\"received\"} " << records_received.load() << '\n';
+    out << "crmsync_records_total{outcome=\"accepted\"} " << records_accepted.load() << '\n';
+    out << "crmsync_records_total{outcome=\"dead_lettered\"} " << records_dead_lettered.load() << '\n';
+    out << "# HELP crmsync_batches_total Batches by outcome.\n# TYPE crmsync_batches_total counter\n";
+    out << "crmsync_batches_total{outcome=\"accepted\"} " << batches_accepted.load() << '\n';
+    out << "crmsync_batches_total{outcome=\"split\"} " << batches_split.load() << '\n';
+    out << "# HELP crmsync_http_responses_total CRM answers by status class.\n"
+           "# TYPE crmsync_http_responses_total counter\n";
+    out << "crmsync_http_responses_total{status=\"2xx\"} " << http_2xx.load() << '\n';
+    out << "crmsync_http_responses_total{status=\"4xx\"} " << http_4xx.load() << '\n';
+    out << "crmsync_http_responses_total{status=\"429\"} " << http_429.load() << '\n';
+    out << "crmsync_http_responses_total{status=\"5xx\"} " << http_5xx.load() << '\n';
+    out << "crmsync_http_responses_total{status=\"transport_error\"} " << http_transport_errors.load() << '\n';
+    counter("crmsync_retries_total", "Requests sent again after 429, 5xx, timeouts or connection errors.",
+            requests_retried.load());
+    counter("crmsync_dead_letters_total", "Records written to crmsync.dead_letters.", records_dead_lettered.load());
+    counter("crmsync_reconnects_total", "Replication connections re-established.", reconnects.load());
+    gauge("crmsync_slot_lag_bytes", "WAL between the server's end of WAL and the confirmed flush position.",
+          static_cast<double>(slot_lag_bytes.load()));
+    gauge("crmsync_flushed_lsn", "The LSN confirmed to Postgres, as a number.", static_cast<double>(flushed_lsn.load()));
+    gauge("crmsync_queued_records", "Records read from the slot and not yet settled.",
+          static_cast<double>(queued_records.load()));
+    gauge("crmsync_streaming", "1 while the replication stream is up.", streaming.load() ? 1 : 0);
+    out << "# HELP crmsync_commit_to_accepted_seconds Time from a transaction's commit to the CRM's 2xx.\n"
+           "# TYPE crmsync_commit_to_accepted_seconds histogram\n";
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < kLatencyBucketsMs.size(); ++i) {
+        cumulative += latency_buckets[i].load();
+        out << "crmsync_commit_to_accepted_seconds_bucket{le=\"" << kLatencyBucketsMs[i] / 1000.0 << "\"} "
+            << cumulative << '\n';
+    }
+    cumulative += latency_buckets[kLatencyBucketsMs.size()].load();
+    out << "crmsync_commit_to_accepted_seconds_bucket{le=\"+Inf\"} " << cumulative << '\n';
+    out << "crmsync_commit_to_accepted_seconds_sum " << static_cast<double>(latency_sum_us.load()) / 1e6 << '\n';
+    out << "crmsync_commit_to_accepted_seconds_count " << latency_count.load() << '\n';
+    return out.str();
+}
+
+}  // namespace crmsync::sender

@@ -1,0 +1,40 @@
+// The sender's counters and the commit-to-accepted latency histogram, shared between the
+// event loop (writer) and the /metrics endpoint's thread (reader): relaxed atomics only.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace crmsync::sender {
+
+struct Metrics {
+    // Upper bounds of the latency buckets, in milliseconds (Prometheus "le").
+    static constexpr std::array<double, 14> kLatencyBucketsMs = {1, 2, 5, 10, 20, 50, 100, 200, 500,
+                                                                  1000, 2000, 5000, 10000, 60000};
+    std::atomic<uint64_t> records_accepted{0};
+    std::atomic<uint64_t> records_dead_lettered{0};
+    std::atomic<uint64_t> records_received{0};
+    std::atomic<uint64_t> batches_accepted{0};
+    std::atomic<uint64_t> batches_split{0};
+    std::atomic<uint64_t> requests_retried{0};
+    std::atomic<uint64_t> http_2xx{0}, http_4xx{0}, http_429{0}, http_5xx{0}, http_transport_errors{0};
+    std::atomic<uint64_t> reconnects{0};
+    std::atomic<int64_t> slot_lag_bytes{0};
+    std::atomic<uint64_t> flushed_lsn{0};
+    std::atomic<uint64_t> received_lsn{0};
+    std::atomic<uint64_t> queued_records{0};
+    std::atomic<bool> streaming{false};
+    std::atomic<int64_t> last_progress_unix_ms{0};
+    std::array<std::atomic<uint64_t>, kLatencyBucketsMs.size() + 1> latency_buckets{};  // last: +Inf
+    std::atomic<uint64_t> latency_count{0};
+    std::atomic<uint64_t> latency_sum_us{0};
+
+    void observe_latency(std::chrono::microseconds latency);
+    void count_status(long status);
+    std::string render_prometheus() const;
+};
+
+}  // namespace crmsync::sender

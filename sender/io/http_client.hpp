@@ -1,0 +1,82 @@
+// HTTP to the CRM: libcurl multi, driven by the sender's one event loop. Keep-alive
+// connections are reused across requests, HTTP/2 is used where the server offers it over
+// TLS, and TLS peers are always verified. Every handle lives in a unique_ptr with its C
+// deleter; every setopt result is checked.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/secret.hpp"
+
+namespace crmsync::sender {
+
+struct HttpClientOptions {
+    std::chrono::milliseconds timeout{10000};
+    std::chrono::milliseconds connect_timeout{5000};
+    Secret bearer_token;   // empty: no Authorization header
+    long max_connections = 4;
+    std::string user_agent = "crmsync-sender";
+};
+
+struct HttpRequest {
+    uint64_t id = 0;  // the caller's handle for matching the response
+    std::string method = "POST";
+    std::string url;
+    std::string body;
+    std::vector<std::string> headers;  // "Name: value"
+};
+
+struct HttpResponse {
+    uint64_t id = 0;
+    long status = 0;         // 0 when no HTTP answer came (transport_error says why)
+    std::string body;
+    std::optional<std::string> retry_after;
+    std::string transport_error;  // curl's message: timeout, refused, reset ...
+    std::chrono::microseconds elapsed{0};
+};
+
+class HttpClient {
+public:
+    explicit HttpClient(HttpClientOptions options);
+    ~HttpClient();
+    HttpClient(const HttpClient&) = delete;
+    HttpClient& operator=(const HttpClient&) = delete;
+
+    void submit(HttpRequest request);
+    size_t in_flight() const { return transfers_.size(); }
+
+    // Waits up to `timeout` for curl's sockets or the extra fds, then advances transfers.
+    // `extra` entries' revents are filled in.
+    void poll(std::vector<curl_waitfd>& extra, std::chrono::milliseconds timeout);
+    // Wakes a poll() from another thread or a signal handler.
+    void wakeup();
+
+    std::vector<HttpResponse> take_completed();
+
+private:
+    struct Transfer;
+    static size_t on_body(char* data, size_t size, size_t count, void* user);
+    static size_t on_header(char* data, size_t size, size_t count, void* user);
+    void collect_finished();
+
+    HttpClientOptions options_;
+    std::unique_ptr<CURLM, CURLMcode (*)(CURLM*)> multi_;
+    std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
+    std::vector<HttpResponse> completed_;
+};
+
+// Thrown only on setup that cannot fail in a sane process (curl refusing an option).
+struct CurlSetupError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace crmsync::sender

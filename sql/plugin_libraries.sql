@@ -1,0 +1,40 @@
+-- Postgres 15.19+ loads an output plugin only when output_plugin_libraries names it. The
+-- setting is superuser-only (context "superuser"), so a superuser session can take crmsync
+-- off the list and see what every entry point says.
+\set VERBOSITY terse
+\set SHOW_CONTEXT never
+SELECT context FROM pg_settings WHERE name = 'output_plugin_libraries';
+SELECT 'crmsync' = ANY (string_to_array(replace(current_setting('output_plugin_libraries'), ' ', ''), ','))
+    AS crmsync_listed;
+
+CREATE TABLE libs_contacts (id int PRIMARY KEY, email text);
+SELECT crmsync.map('libs', 'libs_contacts', 'contacts', 'id');
+SELECT 'init' FROM crmsync.create_slot('libs');
+INSERT INTO libs_contacts VALUES (1, 'ann@example.com');
+
+\set VERBOSITY default
+SET output_plugin_libraries = pgoutput, test_decoding;
+-- crmsync.create_slot checks first and says what to do.
+SELECT crmsync.create_slot('libs2');
+-- The server refuses to load the plugin for a new slot and for an existing one.
+SELECT pg_create_logical_replication_slot('regression_libs_direct', 'crmsync');
+SELECT data FROM pg_logical_slot_get_changes('crmsync_libs', NULL, NULL, 'crm', 'libs');
+-- Other plugins on the list still load.
+SELECT 'init' FROM pg_create_logical_replication_slot('regression_libs_td', 'test_decoding');
+SELECT pg_drop_replication_slot('regression_libs_td');
+RESET output_plugin_libraries;
+\set VERBOSITY terse
+
+-- Back on the list, the slot decodes what it kept.
+SELECT * FROM regress.get_changes('crmsync_libs', 'crm', 'libs');
+
+-- Only a superuser may change the setting.
+CREATE ROLE regress_crmsync_user;
+SET ROLE regress_crmsync_user;
+SET output_plugin_libraries = pgoutput, crmsync;
+RESET ROLE;
+DROP ROLE regress_crmsync_user;
+
+SELECT crmsync.drop_slot('libs');
+SELECT crmsync.unmap('libs', 'libs_contacts');
+DROP TABLE libs_contacts;

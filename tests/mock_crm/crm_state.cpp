@@ -1,0 +1,342 @@
+#include "crm_state.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace crmsync::mock_crm {
+namespace {
+
+constexpr size_t kHeader = 9;  // u32 key length, u32 properties length, u8 live
+
+struct BlobView {
+    std::string_view key;
+    std::string_view packed;
+    bool live;
+};
+
+BlobView view(const char* blob) {
+    uint32_t key_len, props_len;
+    std::memcpy(&key_len, blob, 4);
+    std::memcpy(&props_len, blob + 4, 4);
+    return {{blob + kHeader, key_len}, {blob + kHeader + key_len, props_len}, blob[8] != 0};
+}
+
+std::unique_ptr<char[]> make_blob(std::string_view key, std::string_view packed, bool live) {
+    auto blob = std::make_unique_for_overwrite<char[]>(kHeader + key.size() + packed.size());
+    auto key_len = static_cast<uint32_t>(key.size());
+    auto props_len = static_cast<uint32_t>(packed.size());
+    std::memcpy(blob.get(), &key_len, 4);
+    std::memcpy(blob.get() + 4, &props_len, 4);
+    blob[8] = live ? 1 : 0;
+    std::memcpy(blob.get() + kHeader, key.data(), key.size());
+    std::memcpy(blob.get() + kHeader + key.size(), packed.data(), packed.size());
+    return blob;
+}
+
+size_t hash_key(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
+void put_varint(std::string& out, uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+}
+
+uint64_t get_varint(std::string_view s, size_t& pos) {
+    uint64_t v = 0;
+    for (int shift = 0; pos < s.size(); shift += 7) {
+        auto byte = static_cast<unsigned char>(s[pos++]);
+        v |= uint64_t{byte & 0x7Fu} << shift;
+        if (!(byte & 0x80)) break;
+    }
+    return v;
+}
+
+}  // namespace
+
+// --- key index: linear probing over slot numbers ------------------------------------------
+
+std::optional<size_t> CrmState::bucket_of(const ObjectTable& t, std::string_view key) {
+    if (t.buckets.empty()) return std::nullopt;
+    size_t mask = t.buckets.size() - 1;
+    for (size_t i = hash_key(key) & mask;; i = (i + 1) & mask) {
+        uint32_t v = t.buckets[i];
+        if (v == 0) return std::nullopt;
+        if (view(t.slots[v - 1].get()).key == key) return i;
+    }
+}
+
+void CrmState::map_key(ObjectTable& t, std::string_view key, uint32_t slot) {
+    if ((t.mapped + 1) * 4 > t.buckets.size() * 3) grow_buckets(t);
+    size_t mask = t.buckets.size() - 1;
+    size_t i = hash_key(key) & mask;
+    while (t.buckets[i] != 0) i = (i + 1) & mask;
+    t.buckets[i] = slot + 1;
+    ++t.mapped;
+}
+
+void CrmState::unmap_bucket(ObjectTable& t, size_t hole) {
+    // Backward-shift deletion: later entries of the probe chain move up into the hole, so
+    // lookups never need tombstone markers.
+    size_t mask = t.buckets.size() - 1;
+    for (size_t j = (hole + 1) & mask; t.buckets[j] != 0; j = (j + 1) & mask) {
+        size_t home = hash_key(view(t.slots[t.buckets[j] - 1].get()).key) & mask;
+        bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+        if (!stays) {
+            t.buckets[hole] = t.buckets[j];
+            hole = j;
+        }
+    }
+    t.buckets[hole] = 0;
+    --t.mapped;
+}
+
+void CrmState::grow_buckets(ObjectTable& t) {
+    std::vector<uint32_t> old = std::move(t.buckets);
+    t.buckets.assign(old.empty() ? 64 : old.size() * 2, 0);
+    size_t mask = t.buckets.size() - 1;
+    for (uint32_t v : old) {
+        if (v == 0) continue;
+        size_t i = hash_key(view(t.slots[v - 1].get()).key) & mask;
+        while (t.buckets[i] != 0) i = (i + 1) & mask;
+        t.buckets[i] = v;
+    }
+}
+
+// --- properties ---------------------------------------------------------------------------
+
+uint32_t CrmState::intern(std::string_view name) {
+    if (auto it = name_ids_.find(name); it != name_ids_.end()) return it->second;
+    auto [it, inserted] = name_ids_.emplace(std::string(name), static_cast<uint32_t>(names_.size()));
+    names_.push_back(&it->first);
+    return it->second;
+}
+
+std::vector<CrmState::Entry> CrmState::decode(std::string_view packed) const {
+    std::vector<Entry> entries;
+    size_t pos = 0;
+    while (pos < packed.size()) {
+        auto id = static_cast<uint32_t>(get_varint(packed, pos));
+        size_t len = get_varint(packed, pos);
+        entries.push_back({id, packed.substr(pos, len)});
+        pos += len;
+    }
+    return entries;
+}
+
+std::string CrmState::encode(const std::vector<Entry>& entries) {
+    std::string out;
+    size_t total = 0;
+    for (const Entry& e : entries) total += e.json.size() + 4;
+    out.reserve(total);
+    for (const Entry& e : entries) {
+        put_varint(out, e.name_id);
+        put_varint(out, e.json.size());
+        out.append(e.json);
+    }
+    return out;
+}
+
+// --- objects and records ------------------------------------------------------------------
+
+CrmState::ObjectTable& CrmState::table(std::string_view object) {
+    auto it = objects_.find(object);
+    if (it == objects_.end()) it = objects_.emplace(std::string(object), ObjectTable{}).first;
+    return it->second;
+}
+
+const CrmState::ObjectTable* CrmState::find_table(std::string_view object) const {
+    auto it = objects_.find(object);
+    return it == objects_.end() ? nullptr : &it->second;
+}
+
+CrmState::ObjectTable* CrmState::find_table(std::string_view object) {
+    auto it = objects_.find(object);
+    return it == objects_.end() ? nullptr : &it->second;
+}
+
+CrmState::UpsertOutcome CrmState::upsert(std::string_view object, std::string_view key,
+                                         const std::vector<PropertyValue>& props) {
+    ObjectTable& t = table(object);
+    auto bucket = bucket_of(t, key);
+    std::optional<uint32_t> old_slot;
+    std::vector<Entry> entries;
+    if (bucket) {
+        old_slot = t.buckets[*bucket] - 1;
+        BlobView old = view(t.slots[*old_slot].get());
+        if (old.live) entries = decode(old.packed);
+    }
+    bool created = !old_slot || !view(t.slots[*old_slot].get()).live;
+    for (const PropertyValue& p : props) {
+        uint32_t id = intern(p.name);
+        auto same = std::find_if(entries.begin(), entries.end(),
+                                 [id](const Entry& e) { return e.name_id == id; });
+        if (same != entries.end()) {
+            same->json = p.json;
+        } else {
+            entries.push_back({id, p.json});
+        }
+    }
+    // entries view the old blob and the caller's buffers: build the new blob before freeing.
+    std::string packed = encode(entries);
+    Blob blob = make_blob(key, packed, true);
+    if (!created) {
+        t.slots[*old_slot] = std::move(blob);
+        return {*old_slot, false};
+    }
+    auto slot = static_cast<uint32_t>(t.slots.size());
+    t.slots.push_back(std::move(blob));
+    ++t.live;
+    ++live_records_;
+    if (old_slot) {
+        // A tombstone: the key comes back under a new slot and keeps its position.
+        t.buckets[*bucket] = slot + 1;
+        if (*old_slot < t.high_water.size()) {
+            t.high_water.resize(t.slots.size());
+            t.high_water[slot] = t.high_water[*old_slot];
+        }
+        t.slots[*old_slot].reset();
+    } else {
+        map_key(t, key, slot);
+    }
+    return {slot, true};
+}
+
+bool CrmState::erase(std::string_view object, std::string_view key, bool keep_position) {
+    ObjectTable* t = keep_position ? &table(object) : find_table(object);
+    if (!t) return false;
+    auto bucket = bucket_of(*t, key);
+    if (!bucket) {
+        if (keep_position) {
+            auto slot = static_cast<uint32_t>(t->slots.size());
+            t->slots.push_back(make_blob(key, {}, false));
+            map_key(*t, key, slot);
+        }
+        return false;
+    }
+    uint32_t slot = t->buckets[*bucket] - 1;
+    bool was_live = view(t->slots[slot].get()).live;
+    if (was_live) {
+        --t->live;
+        --live_records_;
+    }
+    if (keep_position) {
+        t->slots[slot] = make_blob(key, {}, false);
+    } else {
+        unmap_bucket(*t, *bucket);  // reads the slot's key: unmap before freeing it
+        t->slots[slot].reset();
+    }
+    return was_live;
+}
+
+size_t CrmState::truncate(std::string_view object, EventPosition at) {
+    ObjectTable& t = table(object);
+    size_t removed = t.live;
+    live_records_ -= removed;
+    EventPosition truncated_at = std::max(t.truncated_at, at);
+    t = ObjectTable{};
+    t.truncated_at = truncated_at;
+    return removed;
+}
+
+std::optional<CrmState::RecordRef> CrmState::find(std::string_view object, std::string_view key) const {
+    const ObjectTable* t = find_table(object);
+    if (!t) return std::nullopt;
+    auto bucket = bucket_of(*t, key);
+    if (!bucket) return std::nullopt;
+    return find_by_index(object, t->buckets[*bucket] - 1);
+}
+
+std::optional<CrmState::RecordRef> CrmState::find_by_index(std::string_view object, uint32_t index) const {
+    const ObjectTable* t = find_table(object);
+    if (!t || index >= t->slots.size() || !t->slots[index]) return std::nullopt;
+    BlobView v = view(t->slots[index].get());
+    if (!v.live) return std::nullopt;
+    return RecordRef{index, v.key, v.packed};
+}
+
+EventPosition CrmState::high_water(std::string_view object, std::string_view key) const {
+    const ObjectTable* t = find_table(object);
+    if (!t) return {};
+    EventPosition own;
+    if (auto bucket = bucket_of(*t, key)) {
+        uint32_t slot = t->buckets[*bucket] - 1;
+        if (slot < t->high_water.size()) own = t->high_water[slot];
+    }
+    return std::max(own, t->truncated_at);
+}
+
+void CrmState::raise_high_water(std::string_view object, std::string_view key, EventPosition pos) {
+    ObjectTable* t = find_table(object);
+    if (!t) return;
+    auto bucket = bucket_of(*t, key);
+    if (!bucket) return;
+    uint32_t slot = t->buckets[*bucket] - 1;
+    if (slot >= t->high_water.size()) t->high_water.resize(t->slots.size());
+    t->high_water[slot] = std::max(t->high_water[slot], pos);
+}
+
+void CrmState::write_properties(JsonWriter& w, const RecordRef& r,
+                                const std::vector<std::string>* only) const {
+    std::vector<Entry> entries = decode(r.packed);
+    w.StartObject();
+    if (only) {
+        for (const std::string& name : *only) {
+            write_key(w, name);
+            auto id = name_ids_.find(name);
+            auto e = id == name_ids_.end()
+                         ? entries.end()
+                         : std::find_if(entries.begin(), entries.end(),
+                                        [&](const Entry& x) { return x.name_id == id->second; });
+            if (e == entries.end()) {
+                w.Null();
+            } else {
+                write_raw(w, e->json);
+            }
+        }
+    } else {
+        std::sort(entries.begin(), entries.end(), [this](const Entry& a, const Entry& b) {
+            return *names_[a.name_id] < *names_[b.name_id];
+        });
+        for (const Entry& e : entries) {
+            write_key(w, *names_[e.name_id]);
+            write_raw(w, e.json);
+        }
+    }
+    w.EndObject();
+}
+
+void CrmState::write_state(JsonWriter& w, std::optional<std::string_view> object,
+                           std::optional<std::string_view> key) const {
+    w.StartObject();
+    for (const auto& [name, t] : objects_) {
+        if (object && name != *object) continue;
+        std::vector<RecordRef> live;
+        live.reserve(key ? 1 : t.live);
+        for (uint32_t i = 0; i < t.slots.size(); ++i) {
+            if (!t.slots[i]) continue;
+            BlobView v = view(t.slots[i].get());
+            if (v.live && (!key || v.key == *key)) live.push_back({i, v.key, v.packed});
+        }
+        if (live.empty() && !object) continue;  // objects emptied by deletes are not listed
+        std::sort(live.begin(), live.end(), [](const RecordRef& a, const RecordRef& b) { return a.key < b.key; });
+        write_key(w, name);
+        w.StartObject();
+        for (const RecordRef& r : live) {
+            write_key(w, r.key);
+            write_properties(w, r);
+        }
+        w.EndObject();
+    }
+    w.EndObject();
+}
+
+void CrmState::clear() {
+    objects_.clear();
+    name_ids_.clear();
+    names_.clear();
+    live_records_ = 0;
+}
+
+}  // namespace crmsync::mock_crm

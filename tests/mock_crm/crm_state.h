@@ -1,0 +1,114 @@
+// The CRM's records as the three API shapes leave them: state[object][key] = properties.
+// HubSpot keys are idProperty values, Salesforce keys external-id values, webhook keys the
+// event's key. Not thread-safe: the server serialises access (one batch applies atomically).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "event_id.h"
+#include "json.h"
+
+namespace crmsync::mock_crm {
+
+// One property of an incoming record: its name and its value as JSON text.
+struct PropertyValue {
+    std::string_view name;
+    std::string_view json;
+};
+
+struct TransparentStringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+class CrmState {
+public:
+    // A live record as stored. Views stay valid until the next change to its object.
+    struct RecordRef {
+        uint32_t index;  // creation ordinal within its object; the CRM's own id derives from it
+        std::string_view key;
+        std::string_view packed;  // properties, see CrmState.cpp
+    };
+
+    struct UpsertOutcome {
+        uint32_t index;
+        bool created;
+    };
+
+    // Merges props into state[object][key] (missing ones kept, given ones replaced), creating
+    // the record if needed. A record created anew gets a new index, so the id derived from it
+    // is stable for the life of the record and never reused after a delete.
+    UpsertOutcome upsert(std::string_view object, std::string_view key,
+                         const std::vector<PropertyValue>& props);
+
+    // Removes state[object][key]; returns whether it was there. keep_position leaves a
+    // tombstone so later events for the key can still be checked against its position.
+    bool erase(std::string_view object, std::string_view key, bool keep_position = false);
+
+    // Clears an object; events for its keys older than `at` count as order violations after.
+    size_t truncate(std::string_view object, EventPosition at);
+
+    std::optional<RecordRef> find(std::string_view object, std::string_view key) const;
+    std::optional<RecordRef> find_by_index(std::string_view object, uint32_t index) const;
+
+    // Highest position applied to object+key, including a truncate of the object.
+    EventPosition high_water(std::string_view object, std::string_view key) const;
+    // Raises it for an existing record or tombstone.
+    void raise_high_water(std::string_view object, std::string_view key, EventPosition pos);
+
+    // Writes {"prop":value,...} sorted by name; with `only`, just those names (null if unset).
+    void write_properties(JsonWriter& w, const RecordRef& r,
+                          const std::vector<std::string>* only = nullptr) const;
+    // Writes {"<object>":{"<key>":{props}}} sorted, optionally one object and/or one key.
+    void write_state(JsonWriter& w, std::optional<std::string_view> object,
+                     std::optional<std::string_view> key) const;
+
+    size_t live_records() const { return live_records_; }
+    void clear();
+
+private:
+    // A few million records must fit, so each record is one heap block: a 9-byte header
+    // (key length, properties length, live flag), the key, then the properties packed as
+    // (varint name id, varint length, JSON text) with names interned once per process.
+    // Slots are indexed by creation ordinal; a hash of slot numbers finds them by key.
+    using Blob = std::unique_ptr<char[]>;
+    struct ObjectTable {
+        std::vector<Blob> slots;               // null once deleted or superseded
+        std::vector<uint32_t> buckets;         // open addressing, slot + 1, 0 = empty
+        size_t mapped = 0;                     // keys in buckets (live records and tombstones)
+        std::vector<EventPosition> high_water; // by slot; grown only when webhook uses it
+        EventPosition truncated_at;
+        size_t live = 0;
+    };
+    struct Entry {
+        uint32_t name_id;
+        std::string_view json;
+    };
+
+    static std::optional<size_t> bucket_of(const ObjectTable& t, std::string_view key);
+    static void map_key(ObjectTable& t, std::string_view key, uint32_t slot);
+    static void unmap_bucket(ObjectTable& t, size_t bucket);
+    static void grow_buckets(ObjectTable& t);
+
+    uint32_t intern(std::string_view name);
+    std::vector<Entry> decode(std::string_view packed) const;
+    static std::string encode(const std::vector<Entry>& entries);
+    ObjectTable& table(std::string_view object);
+    const ObjectTable* find_table(std::string_view object) const;
+    ObjectTable* find_table(std::string_view object);
+
+    std::map<std::string, ObjectTable, std::less<>> objects_;
+    std::unordered_map<std::string, uint32_t, TransparentStringHash, std::equal_to<>> name_ids_;
+    std::vector<const std::string*> names_;  // by id; point at name_ids_ keys (node-stable)
+    size_t live_records_ = 0;
+};
+
+}  // namespace crmsync::mock_crm

@@ -1,0 +1,105 @@
+// crmsync-mock-crm: the mock CRM as a process, for end-to-end tests, the demo and benchmarks.
+//   crmsync-mock-crm --listen 127.0.0.1:0 [--port-file PATH] [--token TOKEN] [--seed N]
+//                    [--webhook-path /webhook] [--threads N] [--quiet]
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <future>
+
+#include <unistd.h>
+
+#include "mock_crm_server.h"
+
+namespace {
+
+// "127.0.0.1:0", "localhost:8080", "[::1]:0" -> host, port.
+bool split_listen(const std::string& listen, std::string& host, int& port) {
+    size_t colon = listen.rfind(':');
+    if (colon == std::string::npos || colon == 0) return false;
+    host = listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    std::string digits = listen.substr(colon + 1);
+    if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    port = std::stoi(digits);
+    return port <= 65535;
+}
+
+// Parallel tests poll for the port file: it must never be seen half-written.
+bool write_port_file(const std::string& path, int port) {
+    std::string tmp = path + ".tmp." + std::to_string(getpid());
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << port << "\n";
+        if (!out.flush()) return false;
+    }
+    return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"crmsync-mock-crm: HubSpot, Salesforce and webhook shaped mock CRM on loopback"};
+    std::string listen = "127.0.0.1:0";
+    std::string port_file;
+    crmsync::mock_crm::MockCrmOptions options;
+    bool quiet = false;
+    app.add_option("--listen", listen, "host:port to listen on; port 0 picks a free one")
+        ->capture_default_str();
+    app.add_option("--port-file", port_file, "write the bound port here (atomically) once listening");
+    app.add_option("--token", options.token, "require Authorization: Bearer TOKEN on CRM requests");
+    app.add_option("--seed", options.seed, "seed of the fault injection PRNG")->capture_default_str();
+    app.add_option("--webhook-path", options.webhook_path, "path of the webhook endpoint")
+        ->capture_default_str()
+        ->check([](const std::string& p) { return !p.empty() && p[0] == '/' ? "" : "must start with /"; });
+    app.add_option("--threads", options.threads, "connections served at once")
+        ->capture_default_str()
+        ->check(CLI::Range(8, 1024));
+    app.add_flag("--quiet", quiet, "do not log each CRM request to stderr");
+    CLI11_PARSE(app, argc, argv);
+    options.log_requests = !quiet;
+
+    std::string host;
+    int port = 0;
+    if (!split_listen(listen, host, port)) {
+        std::fprintf(stderr, "crmsync-mock-crm: --listen must be host:port, got \"%s\"\n", listen.c_str());
+        return 2;
+    }
+
+    // Block the stop signals before any thread starts, so every thread inherits the mask and
+    // only sigwait below receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    crmsync::mock_crm::MockCrmServer server(options);
+    int bound = 0;
+    try {
+        bound = server.bind(host, port);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "crmsync-mock-crm: %s\n", e.what());
+        return 1;
+    }
+    if (!port_file.empty() && !write_port_file(port_file, bound)) {
+        std::fprintf(stderr, "crmsync-mock-crm: cannot write port file %s\n", port_file.c_str());
+        return 1;
+    }
+    std::fprintf(stderr, "crmsync-mock-crm listening on %s:%d\n", host.c_str(), bound);
+
+    auto serving = std::async(std::launch::async, [&server] { server.run(); });
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    server.stop();
+    // Idle keep-alive connections hold their threads until they time out; a slow fault may
+    // hold one longer. The state is in memory only, so past a grace period just leave.
+    if (serving.wait_for(std::chrono::seconds(3)) != std::future_status::ready) {
+        std::fflush(stderr);
+        std::_Exit(0);
+    }
+    return 0;
+}

@@ -1,0 +1,25 @@
+// Salesforce REST endpoints the sender uses, shaped like the real API (v59.0; any vNN.N path):
+//   PATCH  /services/data/vNN.N/composite/sobjects/{SObject}/{ExternalIdField}
+//          sObject Collections upsert, one result per record, allOrNone honoured
+//   DELETE /services/data/vNN.N/sobjects/{SObject}/{ExternalIdField}/{value}
+//   POST   /services/data/vNN.N/composite   (DELETE subrequests only)
+#pragma once
+
+#include "api_common.h"
+
+namespace crmsync::mock_crm {
+
+inline constexpr size_t kSalesforceMaxRecords = 200;
+inline constexpr size_t kSalesforceMaxSubrequests = 25;
+
+// path_params: {SObject, ExternalIdField}
+HttpReply salesforce_upsert(const ApiRequest& req, ApiContext& ctx);
+// path_params: {SObject, ExternalIdField, value}
+HttpReply salesforce_delete(const ApiRequest& req, ApiContext& ctx);
+HttpReply salesforce_composite(const ApiRequest& req, ApiContext& ctx);
+
+// An 18-character Salesforce id for the record created with this index in sobject, with the
+// real key prefix for common objects and the real case-safety checksum.
+std::string salesforce_record_id(std::string_view sobject, uint32_t index);
+
+}  // namespace crmsync::mock_crm

@@ -1,0 +1,324 @@
+// Config: defaults, caps, environment overrides, every kind of bad input, and the token
+// never showing up in a message.
+#include "core/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+using namespace crmsync::sender;
+using namespace std::chrono_literals;
+
+namespace {
+
+class ConfigTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() /
+               ("crmsync_config_test_" + std::to_string(::getpid()) + "_" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::create_directories(dir_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    std::filesystem::path write(const std::string& name, const std::string& content, mode_t mode = 0600) {
+        const auto path = dir_ / name;
+        std::ofstream(path) << content;
+        ::chmod(path.c_str(), mode);
+        return path;
+    }
+
+    ConfigLoad parse(const std::string& text, const Environment& env = {}) {
+        return parse_config(text, (dir_ / "crm.toml").string(), env);
+    }
+
+    static std::string all(const std::vector<std::string>& messages) {
+        std::string out;
+        for (const auto& m : messages) out += m + "\n";
+        return out;
+    }
+
+    // Exactly one error, containing every fragment.
+    void expect_error(const ConfigLoad& load, std::initializer_list<std::string_view> fragments) {
+        ASSERT_EQ(load.errors.size(), 1u) << all(load.errors);
+        EXPECT_FALSE(load.config);
+        for (auto fragment : fragments)
+            EXPECT_NE(load.errors[0].find(fragment), std::string::npos) << "missing \"" << fragment << "\" in\n" << load.errors[0];
+    }
+
+    std::filesystem::path dir_;
+};
+
+constexpr const char* kMinimal = R"([source]
+crm = "hubspot"
+[target]
+format = "hubspot"
+)";
+
+}  // namespace
+
+TEST_F(ConfigTest, MinimalConfigGetsTheSpecDefaults) {
+    const ConfigLoad load = parse(kMinimal);
+    ASSERT_TRUE(load.config) << all(load.errors);
+    EXPECT_TRUE(load.warnings.empty()) << all(load.warnings);
+    const Config& c = *load.config;
+    EXPECT_EQ(c.source.crm, "hubspot");
+    EXPECT_EQ(c.source.slot, "crmsync_hubspot");
+    EXPECT_EQ(c.source.conninfo, "");
+    EXPECT_TRUE(c.source.create_slot);
+    EXPECT_EQ(c.target.format, Format::hubspot);
+    EXPECT_EQ(c.target.url, "https://api.hubapi.com");
+    EXPECT_FALSE(c.target.token);
+    EXPECT_EQ(c.target.timeout, 10s);
+    EXPECT_EQ(c.delivery.batch_max_records, 100u);
+    EXPECT_EQ(c.delivery.linger, 5ms);
+    EXPECT_EQ(c.delivery.max_in_flight, 4u);
+    EXPECT_FALSE(c.delivery.rate_limit);
+    EXPECT_EQ(c.delivery.on_reject, OnReject::dead_letter);
+    EXPECT_TRUE(c.delivery.coalesce);
+    EXPECT_EQ(c.delivery.drain_timeout, 10s);
+    EXPECT_EQ(c.metrics.listen, "");
+}
+
+TEST_F(ConfigTest, ReadsTheSpecExample) {
+    write("hubspot.token", "pat-na1-0123456789\n");
+    const auto file = write("hubspot.toml", R"(
+[source]
+conninfo    = "host=/var/run/postgresql dbname=app user=crmsync"
+crm         = "hubspot"
+slot        = "crmsync_hubspot_2"
+create_slot = false
+
+[target]
+format     = "hubspot"
+url        = "https://api.hubapi.com"
+token_file = "hubspot.token"
+timeout_ms = 2500
+
+[delivery]
+batch_max_records = 50
+linger_ms         = 0
+max_in_flight     = 8
+rate_limit        = "190/10s"
+on_reject         = "stop"
+coalesce          = false
+drain_timeout_ms  = 30000
+
+[metrics]
+listen = "127.0.0.1:9187"
+)");
+    const ConfigLoad load = load_config_file(file, {});
+    ASSERT_TRUE(load.config) << all(load.errors);
+    const Config& c = *load.config;
+    EXPECT_EQ(c.source.conninfo, "host=/var/run/postgresql dbname=app user=crmsync");
+    EXPECT_EQ(c.source.slot, "crmsync_hubspot_2");
+    EXPECT_FALSE(c.source.create_slot);
+    ASSERT_TRUE(c.target.token);
+    EXPECT_EQ(c.target.token->reveal(), "pat-na1-0123456789");  // relative to the config file, newline trimmed
+    EXPECT_EQ(c.target.timeout, 2500ms);
+    EXPECT_EQ(c.delivery.batch_max_records, 50u);
+    EXPECT_EQ(c.delivery.linger, 0ms);
+    EXPECT_EQ(c.delivery.max_in_flight, 8u);
+    EXPECT_EQ(c.delivery.rate_limit, (RateLimit{190, 10s}));
+    EXPECT_EQ(c.delivery.on_reject, OnReject::stop);
+    EXPECT_FALSE(c.delivery.coalesce);
+    EXPECT_EQ(c.delivery.drain_timeout, 30s);
+    EXPECT_EQ(c.metrics.listen, "127.0.0.1:9187");
+}
+
+TEST_F(ConfigTest, BatchSizeDefaultsAndCapsPerFormat) {
+    auto batch = [&](const std::string& format, const std::string& extra) {
+        return parse("[source]\ncrm = \"x\"\n[target]\nformat = \"" + format + "\"\nurl = \"https://h\"\n[delivery]\n" + extra);
+    };
+    EXPECT_EQ(batch("webhook", "").config->delivery.batch_max_records, 100u);
+    EXPECT_EQ(batch("salesforce", "").config->delivery.batch_max_records, 200u);
+    EXPECT_EQ(batch("webhook", "batch_max_records = 5000").config->delivery.batch_max_records, 5000u);
+
+    const ConfigLoad capped = batch("hubspot", "batch_max_records = 500");
+    ASSERT_TRUE(capped.config) << all(capped.errors);
+    EXPECT_EQ(capped.config->delivery.batch_max_records, 100u);
+    ASSERT_EQ(capped.warnings.size(), 1u);
+    EXPECT_NE(capped.warnings[0].find("crm.toml:7:21"), std::string::npos) << capped.warnings[0];
+    EXPECT_NE(capped.warnings[0].find("using 100"), std::string::npos) << capped.warnings[0];
+    EXPECT_EQ(batch("salesforce", "batch_max_records = 300").config->delivery.batch_max_records, 200u);
+    EXPECT_EQ(batch("webhook", "batch_max_records = 20000").config->delivery.batch_max_records, 10000u);
+    expect_error(batch("webhook", "batch_max_records = 0"), {"crm.toml:7:21", "out of range", "1 to 10000"});
+}
+
+TEST_F(ConfigTest, UnknownSectionSuggestsTheClosest) {
+    expect_error(parse(std::string(kMinimal) + "[delivry]\nlinger_ms = 5\n"),
+                 {"crm.toml:5:", "unknown section [delivry]", "did you mean [delivery]?"});
+    expect_error(parse(std::string(kMinimal) + "[logging]\nlevel = 1\n"),
+                 {"unknown section [logging]", "accepted sections: source, target, delivery, metrics"});
+}
+
+TEST_F(ConfigTest, UnknownKeySuggestsTheClosestOrTheRightSection) {
+    expect_error(parse(std::string(kMinimal) + "[delivery]\nlingr_ms = 5\n"),
+                 {"crm.toml:6:1", "unknown key \"lingr_ms\" in [delivery]", "did you mean \"linger_ms\"?"});
+    expect_error(parse(std::string(kMinimal) + "linger_ms = 5\n"),
+                 {"crm.toml:5:1", "\"linger_ms\"", "belongs in [delivery]"});
+    expect_error(parse(std::string(kMinimal) + "[metrics]\nport = 9187\n"), {"accepted keys: listen"});
+    expect_error(parse("crm = \"hubspot\"\n" + std::string(kMinimal)), {"crm.toml:1:1", "outside a section", "[source]"});
+}
+
+TEST_F(ConfigTest, WrongTypesSayWhatIsExpected) {
+    expect_error(parse(std::string(kMinimal) + "timeout_ms = \"10000\"\n"),
+                 {"crm.toml:5:14", "[target] timeout_ms must be an integer, not a string"});
+    expect_error(parse(std::string(kMinimal) + "[delivery]\ncoalesce = \"yes\"\n"), {"must be a boolean"});
+    expect_error(parse(std::string(kMinimal) + "[delivery]\nlinger_ms = 5.5\n"), {"not a floating-point number"});
+    expect_error(parse(std::string(kMinimal) + "[delivery]\nrate_limit = [190, 10]\n"), {"must be a string, not an array"});
+}
+
+TEST_F(ConfigTest, OutOfRangeSaysTheRange) {
+    expect_error(parse(std::string(kMinimal) + "[delivery]\nmax_in_flight = 0\n"),
+                 {"crm.toml:6:17", "[delivery] max_in_flight = 0 is out of range; expected 1 to 64"});
+    expect_error(parse(std::string(kMinimal) + "[delivery]\nlinger_ms = -1\n"), {"expected 0 to 60000 milliseconds"});
+    expect_error(parse(std::string(kMinimal) + "timeout_ms = 0\n"), {"timeout_ms = 0"});
+}
+
+TEST_F(ConfigTest, BadEnumsListTheAcceptedValues) {
+    expect_error(parse("[source]\ncrm = \"x\"\n[target]\nformat = \"hubspt\"\n"),
+                 {"crm.toml:4:10", "format = \"hubspt\"", "webhook, hubspot, salesforce"});
+    expect_error(parse(std::string(kMinimal) + "[delivery]\non_reject = \"retry\"\n"), {"dead_letter, stop"});
+}
+
+TEST_F(ConfigTest, ValidatesNamesUrlsRateLimitsAndListen) {
+    expect_error(parse("[source]\ncrm = \"HubSpot\"\n[target]\nformat = \"hubspot\"\n"),
+                 {"crm.toml:2:7", "^[a-z][a-z0-9_]{0,47}$"});
+    expect_error(parse("[source]\ncrm = \"x\"\nslot = \"bad-slot\"\n[target]\nformat = \"hubspot\"\n"),
+                 {"crm.toml:3:8", "replication slot name"});
+    expect_error(parse("[target]\nformat = \"hubspot\"\n"), {"crm.toml:", "[source] crm is required"});
+    expect_error(parse("[source]\ncrm = \"x\"\n"), {"[target] url is required for format webhook"});
+    expect_error(parse("[source]\ncrm = \"x\"\n[target]\nurl = \"ftp://h\"\n"), {"absolute http(s) URL"});
+    expect_error(parse(std::string(kMinimal) + "[delivery]\nrate_limit = \"190 per 10s\"\n"),
+                 {"crm.toml:6:14", "like \"190/10s\"", "units ms, s, m, h"});
+    expect_error(parse(std::string(kMinimal) + "[metrics]\nlisten = \"localhost\"\n"), {"not host:port"});
+    EXPECT_TRUE(parse(std::string(kMinimal) + "[metrics]\nlisten = \"[::1]:9187\"\n").config);
+    EXPECT_TRUE(parse(std::string(kMinimal) + "[metrics]\nlisten = \"\"\n").config);
+}
+
+TEST_F(ConfigTest, TomlSyntaxErrorHasALine) {
+    expect_error(parse("[source]\ncrm = \"x\n"), {"crm.toml:2:", "TOML syntax error"});
+}
+
+TEST_F(ConfigTest, CollectsEveryErrorNotJustTheFirst) {
+    const ConfigLoad load = parse(R"([source]
+crm = "Bad"
+[target]
+format = "nope"
+timeout_ms = "x"
+[delivery]
+max_in_flight = 1000
+on_reject = "later"
+colesce = true
+)");
+    EXPECT_FALSE(load.config);
+    EXPECT_EQ(load.errors.size(), 6u) << all(load.errors);
+}
+
+TEST_F(ConfigTest, EnvironmentOverridesEveryKindOfKey) {
+    const ConfigLoad load = parse(std::string(kMinimal) + "[delivery]\nmax_in_flight = 2\n",
+                                  {{"CRMSYNC_TARGET_URL", "https://eu1.api.hubapi.com"},
+                                   {"CRMSYNC_DELIVERY_MAX_IN_FLIGHT", "8"},
+                                   {"CRMSYNC_DELIVERY_COALESCE", "false"},
+                                   {"CRMSYNC_SOURCE_CREATE_SLOT", "0"},
+                                   {"CRMSYNC_DELIVERY_RATE_LIMIT", "100/10s"},
+                                   {"CRMSYNC_METRICS_LISTEN", "0.0.0.0:9999"},
+                                   {"CRMSYNC_SOURCE_CRM", "hubspot_eu"},
+                                   {"HOME", "/root"}});
+    ASSERT_TRUE(load.config) << all(load.errors);
+    const Config& c = *load.config;
+    EXPECT_EQ(c.target.url, "https://eu1.api.hubapi.com");
+    EXPECT_EQ(c.delivery.max_in_flight, 8u);
+    EXPECT_FALSE(c.delivery.coalesce);
+    EXPECT_FALSE(c.source.create_slot);
+    EXPECT_EQ(c.delivery.rate_limit, (RateLimit{100, 10s}));
+    EXPECT_EQ(c.metrics.listen, "0.0.0.0:9999");
+    EXPECT_EQ(c.source.crm, "hubspot_eu");
+    EXPECT_EQ(c.source.slot, "crmsync_hubspot_eu");
+}
+
+TEST_F(ConfigTest, EnvironmentValuesAreTypeChecked) {
+    expect_error(parse(kMinimal, {{"CRMSYNC_DELIVERY_MAX_IN_FLIGHT", "eight"}}),
+                 {"environment CRMSYNC_DELIVERY_MAX_IN_FLIGHT", "\"eight\" is not an integer"});
+    expect_error(parse(kMinimal, {{"CRMSYNC_TARGET_TIMEOUT_MS", "10s"}}), {"milliseconds, e.g. 10000"});
+    expect_error(parse(kMinimal, {{"CRMSYNC_DELIVERY_COALESCE", "maybe"}}), {"not a boolean"});
+    expect_error(parse(kMinimal, {{"CRMSYNC_DELIVERY_MAX_IN_FLIGHT", "0"}}),
+                 {"environment CRMSYNC_DELIVERY_MAX_IN_FLIGHT", "out of range"});
+    expect_error(parse(kMinimal, {{"CRMSYNC_DELIVERY_LINGER", "5"}}),
+                 {"unknown setting CRMSYNC_DELIVERY_LINGER", "did you mean CRMSYNC_DELIVERY_LINGER_MS?"});
+    const ConfigLoad other = parse(kMinimal, {{"CRMSYNC_LOG_LEVEL", "debug"}});
+    EXPECT_TRUE(other.config);
+    ASSERT_EQ(other.warnings.size(), 1u);
+    EXPECT_NE(other.warnings[0].find("ignored"), std::string::npos);
+}
+
+TEST_F(ConfigTest, TokenFromEnvironmentVariable) {
+    const ConfigLoad load = parse(std::string(kMinimal) + "token_env = \"HUBSPOT_TOKEN\"\n", {{"HUBSPOT_TOKEN", " pat-123 \n"}});
+    ASSERT_TRUE(load.config) << all(load.errors);
+    EXPECT_EQ(load.config->target.token->reveal(), "pat-123");
+}
+
+TEST_F(ConfigTest, TokenProblems) {
+    write("t", "x");
+    expect_error(parse(std::string(kMinimal) + "token_file = \"t\"\ntoken_env = \"T\"\n", {{"T", "y"}}),
+                 {"crm.toml:5:14", "token_file and token_env are both set", "set only one"});
+    expect_error(parse(std::string(kMinimal) + "token_file = \"missing.token\"\n"),
+                 {"crm.toml:5:14", "missing.token", "cannot be read", "No such file or directory"});
+    std::filesystem::create_directories(dir_ / "token.d");
+    expect_error(parse(std::string(kMinimal) + "token_file = \"token.d\"\n"), {"token.d", "is a directory"});
+    write("empty.token", "\n\n");
+    expect_error(parse(std::string(kMinimal) + "token_file = \"empty.token\"\n"), {"empty.token", "is empty"});
+    expect_error(parse(std::string(kMinimal) + "token_env = \"NOPE\"\n"), {"\"NOPE\"", "not set"});
+    expect_error(parse(std::string(kMinimal) + "token_env = \"T\"\n", {{"T", "  "}}), {"T is empty"});
+    // An environment override of one source conflicts with the other from the file.
+    expect_error(parse(std::string(kMinimal) + "token_file = \"t\"\n", {{"CRMSYNC_TARGET_TOKEN_ENV", "T"}, {"T", "y"}}),
+                 {"both set", "environment CRMSYNC_TARGET_TOKEN_ENV"});
+    // ...unless the override clears it.
+    EXPECT_TRUE(parse(std::string(kMinimal) + "token_file = \"t\"\n", {{"CRMSYNC_TARGET_TOKEN_FILE", ""}}).config);
+}
+
+TEST_F(ConfigTest, WorldReadableTokenFileWarns) {
+    write("open.token", "pat-1", 0644);
+    const ConfigLoad load = parse(std::string(kMinimal) + "token_file = \"open.token\"\n");
+    ASSERT_TRUE(load.config);
+    ASSERT_EQ(load.warnings.size(), 1u);
+    EXPECT_NE(load.warnings[0].find("chmod 600"), std::string::npos);
+}
+
+TEST_F(ConfigTest, TheTokenNeverAppearsInAnyMessage) {
+    const std::string token = "pat-na1-SECRET-6f1d2c";
+    write("bad.token", token + " trailing-junk\n");  // a space inside: rejected
+    const ConfigLoad bad = parse(std::string(kMinimal) + "token_file = \"bad.token\"\n");
+    ASSERT_EQ(bad.errors.size(), 1u) << all(bad.errors);
+    EXPECT_NE(bad.errors[0].find("whitespace or control characters"), std::string::npos);
+    EXPECT_EQ(bad.errors[0].find("SECRET"), std::string::npos) << bad.errors[0];
+
+    // The operator pasted the token where it does not belong; every echo is scrubbed.
+    const ConfigLoad pasted = parse("[source]\ncrm = \"" + token + "\"\n[target]\nformat = \"" + token +
+                                        "\"\nurl = \"http://" + token + "\"\ntoken_env = \"TOKEN\"\n[delivery]\non_reject = \"" +
+                                        token + "\"\nrate_limit = \"" + token + "\"\n",
+                                    {{"TOKEN", token}, {"CRMSYNC_METRICS_LISTEN", token}, {"CRMSYNC_DELIVERY_LINGER_MS", token}});
+    EXPECT_GE(pasted.errors.size(), 5u) << all(pasted.errors);
+    for (const auto& message : pasted.errors) EXPECT_EQ(message.find("SECRET"), std::string::npos) << message;
+    for (const auto& message : pasted.warnings) EXPECT_EQ(message.find("SECRET"), std::string::npos) << message;
+
+    std::ostringstream printed;
+    printed << Secret(token);
+    EXPECT_EQ(printed.str(), "***");
+}
+
+TEST_F(ConfigTest, MissingConfigFileIsAnError) {
+    const ConfigLoad load = load_config_file(dir_ / "nope.toml", {});
+    expect_error(load, {"nope.toml", "cannot read config file", "No such file"});
+}
+
+TEST_F(ConfigTest, KeysAreListed) {
+    const auto keys = config_keys();
+    EXPECT_EQ(keys.size(), 17u);
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "delivery.rate_limit"), keys.end());
+}
