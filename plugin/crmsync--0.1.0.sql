@@ -107,10 +107,14 @@ BEGIN
             USING ERRCODE = 'wrong_object_type', HINT = 'Only ordinary tables can be mapped.';
     END IF;
 
-    IF (SELECT c.relpersistence FROM pg_class c WHERE c.oid = source) <> 'p' THEN
-        RAISE EXCEPTION 'table % is temporary or unlogged; its changes never reach the WAL, so nothing would be sent', source
+    IF (SELECT c.relpersistence FROM pg_class c WHERE c.oid = source) = 't' THEN
+        RAISE EXCEPTION 'table % is temporary; its changes are never decoded, so nothing would be sent', source
             USING ERRCODE = 'wrong_object_type',
-                  HINT = format('Make it a permanent, logged table: ALTER TABLE %s SET LOGGED.', source);
+                  HINT = 'Map a permanent table.';
+    ELSIF (SELECT c.relpersistence FROM pg_class c WHERE c.oid = source) = 'u' THEN
+        RAISE EXCEPTION 'table % is unlogged; its changes never reach the WAL, so nothing would be sent', source
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = format('Make it a logged table first: ALTER TABLE %s SET LOGGED.', source);
     END IF;
 
     IF NOT EXISTS (SELECT 1 FROM pg_attribute a

@@ -51,7 +51,21 @@ SELECT substr(convert_from(o.data, 'UTF8'), strpos(convert_from(o.data, 'UTF8'),
 FROM latin_out o,
      (SELECT crmsync.render('latin', '"clientes_ñ"', cl) AS r FROM "clientes_ñ" cl WHERE id = 'Zoë') x
 WHERE o.n = 1;
-SELECT crmsync.render('latin', '"clientes_ñ"', cl) FROM "clientes_ñ" cl WHERE id = 'Zoë';
+SELECT crmsync.render('latin', '"clientes_ñ"', cl) AS rendered_after_decoding
+FROM "clientes_ñ" cl WHERE id = 'Zoë' \gset
+SELECT :'rendered_after_decoding' AS render;
+-- The same in a fresh session, where render() is the first thing to run the plugin's code
+-- (no decoding in that backend): text ('ñ') and json ('é') converted to UTF-8 all the same.
+\c regression_crmsync_latin1
+SET client_encoding = 'UTF8';
+SELECT crmsync.render('latin', '"clientes_ñ"', cl)::text = :'rendered_after_decoding' AS same_as_after_decoding
+FROM "clientes_ñ" cl WHERE id = 'Zoë';
+SELECT r->'record'->'properties'->>'c' AS c, r->'record'->'properties'->'j'->>'clé' AS j_cle,
+       r->'record'->'properties'->>'naïve' AS naive, r->>'object' AS object
+FROM (SELECT crmsync.render('latin', '"clientes_ñ"', cl) AS r FROM "clientes_ñ" cl WHERE id = 'Zoë') x;
+\c regression_crmsync_latin1
+SET client_encoding = 'UTF8';
+SELECT crmsync.render('latin', '"clientes_ñ"', cl, 'hubspot') FROM "clientes_ñ" cl WHERE id = 'Zoë';
 
 SELECT crmsync.drop_slot('latin');
 \c :regress_db

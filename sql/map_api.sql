@@ -9,6 +9,8 @@ CREATE VIEW api_view AS SELECT * FROM api_contacts;
 CREATE MATERIALIZED VIEW api_matview AS SELECT 1 AS id;
 CREATE SEQUENCE api_seq;
 CREATE TYPE api_composite AS (id int);
+CREATE TEMP TABLE api_temp (id int PRIMARY KEY);
+CREATE UNLOGGED TABLE api_unlogged (id int PRIMARY KEY);
 
 \set VERBOSITY default
 -- crm names: ^[a-z][a-z0-9_]{0,47}$
@@ -28,6 +30,11 @@ SELECT crmsync.map('api', 'api_view', 'contacts', 'id');
 SELECT crmsync.map('api', 'api_matview', 'contacts', 'id');
 SELECT crmsync.map('api', 'api_seq', 'contacts', 'id');
 SELECT crmsync.map('api', 'api_composite', 'contacts', 'id');
+-- temporary and unlogged tables never reach the WAL
+SELECT crmsync.map('api', 'api_unlogged', 'contacts', 'id');
+\set VERBOSITY terse
+SELECT crmsync.map('api', 'api_temp', 'contacts', 'id');
+\set VERBOSITY default
 -- the id column
 SELECT crmsync.map('api', 'api_contacts', 'contacts', 'missing');
 SELECT crmsync.map('api', 'api_contacts', 'contacts', 'ctid');
@@ -37,6 +44,11 @@ SELECT crmsync.map('api', 'api_contacts', 'contacts', 'id', properties => '"emai
 SELECT crmsync.map('api', 'api_contacts', 'contacts', 'id', properties => '{"email":1,"name":"","id":"Id"}');
 SELECT crmsync.map('api', 'api_contacts', 'contacts', 'id', properties => '{"email":{"to":"Email"}}');
 SELECT crmsync.map('api', 'api_contacts', 'contacts', 'id', properties => '{"zip":"Zip","email":"Email","city":"City"}');
+-- two columns to one property
+SELECT crmsync.map('api', 'api_contacts', 'contacts', 'id', properties => '{"email":"Email","name":"Email"}');
+SELECT crmsync.map('api', 'api_contacts', 'contacts', 'id', properties => '{"id":"x","email":"x","name":"y"}');
+-- id_property: a name or NULL, not an empty string
+SELECT crmsync.map('api', 'api_contacts', 'contacts', 'id', id_property => '');
 -- actions
 SELECT crmsync.map('api', 'api_contacts', 'contacts', 'id', actions => '{}');
 SELECT crmsync.map('api', 'api_contacts', 'contacts', 'id', actions => '{insert,upsert}');
@@ -91,4 +103,5 @@ DROP VIEW api_view;
 DROP MATERIALIZED VIEW api_matview;
 DROP SEQUENCE api_seq;
 DROP TYPE api_composite;
+DROP TABLE api_temp, api_unlogged;
 DROP TABLE api_contacts, api_parted;

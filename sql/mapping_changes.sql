@@ -51,3 +51,22 @@ SELECT crmsync.drop_slot('remap');
 SELECT crmsync.unmap('remap', 'remap_people');
 SELECT crmsync.unmap('remap', 'remap_other');
 DROP TABLE remap_people, remap_other;
+
+-- A crm whose last table was unmapped: its own slot, crmsync_<crm>, can still be drained
+-- (the changes made while the table was mapped come out); a slot with another name gets
+-- "unknown crm".
+CREATE TABLE remap_last (id int PRIMARY KEY);
+SELECT crmsync.map('remap_last', 'remap_last', 'last', 'id');
+SELECT 'init' FROM crmsync.create_slot('remap_last');
+SELECT 'init' FROM pg_create_logical_replication_slot('regression_remap_last', 'crmsync');
+INSERT INTO remap_last VALUES (1);
+SELECT crmsync.unmap('remap_last', 'remap_last');
+INSERT INTO remap_last VALUES (2);
+SELECT count(*) AS mappings FROM crmsync.mappings WHERE crm = 'remap_last';
+\set VERBOSITY default
+SELECT data FROM pg_logical_slot_peek_changes('regression_remap_last', NULL, NULL, 'crm', 'remap_last');
+\set VERBOSITY terse
+SELECT * FROM regress.get_changes('crmsync_remap_last', 'crm', 'remap_last');
+SELECT crmsync.drop_slot('remap_last');
+SELECT pg_drop_replication_slot('regression_remap_last');
+DROP TABLE remap_last;

@@ -65,6 +65,22 @@ INSERT INTO msgs_unmapped VALUES (1);
 SELECT * FROM regress.peek_changes('crmsync_msgs', 'crm', 'msgs', 'include-commits', 'false');
 SELECT * FROM regress.get_changes('crmsync_msgs', 'crm', 'msgs', 'include-commits', 'false', 'messages', 'false');
 
+-- With commit markers (the default), a non-transactional message is delivered as a unit of
+-- its own: "xid" null (it belongs to no transaction; the one that emitted it may roll back),
+-- then its own commit marker at the message's LSN (end_lsn = commit_lsn), no commit time,
+-- count 1; inside a transaction it still comes first, ahead of the transaction's own
+-- messages. A message for another crm gets neither. (The payload's own "xid",
+-- "commit_lsn" and "commit_time" are not masked.)
+SELECT 'emitted' FROM pg_logical_emit_message(false, 'crmsync',
+    '{"xid":7,"commit_lsn":"0/1","commit_time":"2026-01-01T00:00:00.000000Z"}');
+SELECT 'emitted' FROM pg_logical_emit_message(false, 'crmsync:msgs_other', '"not for msgs"');
+BEGIN;
+SELECT 'emitted' FROM pg_logical_emit_message(false, 'crmsync:msgs', '"inside"');
+INSERT INTO msgs_items VALUES (3);
+COMMIT;
+SELECT * FROM regress.peek_changes('crmsync_msgs', 'crm', 'msgs');
+SELECT * FROM regress.get_changes('crmsync_msgs', 'crm', 'msgs', 'messages', 'false');
+
 SELECT crmsync.drop_slot('msgs');
 SELECT crmsync.unmap('msgs', 'msgs_items');
 SELECT crmsync.unmap('msgs_other', 'msgs_items');

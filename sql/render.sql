@@ -57,6 +57,13 @@ SELECT crmsync.render('nosuch', 'rend_contacts', c) FROM rend_contacts c WHERE i
 SELECT crmsync.render('rend', 'rend_contacts', o) FROM rend_other o;
 SELECT crmsync.render('rend', 'rend_contacts', ROW(1, 'x'));
 SELECT crmsync.render('rend', 'rend_contacts', s) FROM (SELECT 1 AS id) s;
+-- not a row at all: a scalar, a text, an array (an ERROR, not a crashed backend)
+SELECT crmsync.render('rend', 'rend_contacts', 1);
+SELECT crmsync.render('rend', 'rend_contacts', 'ann@example.com'::text);
+SELECT crmsync.render('rend', 'rend_contacts', c.email) FROM rend_contacts c WHERE id = 1;
+SELECT crmsync.render('rend', 'rend_contacts', ARRAY[1, 2]);
+-- The session is still there.
+SELECT crmsync.render('rend', 'rend_contacts', c) IS NOT NULL AS still_renders FROM rend_contacts c WHERE id = 1;
 -- bad names
 SELECT crmsync.render('Bad Name', 'rend_contacts', c) FROM rend_contacts c WHERE id = 1;
 SELECT crmsync.render('rend', 'rend_contacts', c, 'xml') FROM rend_contacts c WHERE id = 1;

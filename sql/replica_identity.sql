@@ -50,6 +50,29 @@ UPDATE ident_full SET name = 'N';
 DELETE FROM ident_full;
 SELECT * FROM regress.get_changes('crmsync_ident', 'crm', 'ident', 'changed-only', 'true');
 
+-- A key change under FULL: a delete of the old key, then an upsert of the new key with all
+-- properties, also with changed-only (the new key's record has none of the old one's).
+-- The key set to NULL: the old key's delete, then the unkeyed upsert with its error.
+CREATE TABLE ident_rekey (id int PRIMARY KEY, email text, name text);
+ALTER TABLE ident_rekey REPLICA IDENTITY FULL;
+SELECT crmsync.map('ident', 'ident_rekey', 'c', 'email');
+INSERT INTO ident_rekey VALUES (1, 'k1@example.com', 'K'), (2, 'k2@example.com', 'L');
+UPDATE ident_rekey SET email = 'k1b@example.com' WHERE id = 1;
+UPDATE ident_rekey SET email = 'k1c@example.com', name = 'K2' WHERE id = 1;
+UPDATE ident_rekey SET name = 'K3' WHERE id = 1;
+UPDATE ident_rekey SET email = NULL WHERE id = 2;
+SELECT * FROM regress.peek_changes('crmsync_ident', 'crm', 'ident', 'include-commits', 'false', 'changed-only', 'true');
+SELECT * FROM regress.get_changes('crmsync_ident', 'crm', 'ident', 'include-commits', 'false');
+-- DEFAULT without a primary key (dropped after mapping) logs no old row: deletes go out
+-- unkeyed, with the reason.
+CREATE TABLE ident_nopk (id int PRIMARY KEY, email text);
+SELECT crmsync.map('ident', 'ident_nopk', 'c', 'id');
+ALTER TABLE ident_nopk DROP CONSTRAINT ident_nopk_pkey;
+INSERT INTO ident_nopk VALUES (1, 'nopk@example.com');
+DELETE FROM ident_nopk;
+SELECT * FROM regress.get_changes('crmsync_ident', 'crm', 'ident', 'include-commits', 'false');
+
 SELECT crmsync.drop_slot('ident');
-SELECT crmsync.unmap('ident', t) FROM unnest('{ident_default,ident_full,ident_index,ident_pk}'::regclass[]) t;
-DROP TABLE ident_default, ident_full, ident_index, ident_pk;
+SELECT crmsync.unmap('ident', t)
+FROM unnest('{ident_default,ident_full,ident_index,ident_pk,ident_rekey,ident_nopk}'::regclass[]) t;
+DROP TABLE ident_default, ident_full, ident_index, ident_pk, ident_rekey, ident_nopk;

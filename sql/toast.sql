@@ -24,6 +24,10 @@ UPDATE toast_docs SET body = repeat('y', 3000) WHERE id = 1;
 UPDATE toast_docs SET body = NULL WHERE id = 1;
 -- back to a TOASTed value, and an update of it in the same row change as the title
 UPDATE toast_docs SET body = repeat('x', 10000), title = 'third' WHERE id = 1;
+-- A key change: a delete of the old key, then an upsert of the new key. Under DEFAULT the
+-- old row holds only the key, so the unchanged TOASTed values are in neither row and are
+-- still omitted from the new key's record (backfill it, or use REPLICA IDENTITY FULL).
+UPDATE toast_docs SET id = 2 WHERE id = 1;
 SELECT toast_show(data) FROM regress.peek_changes('crmsync_toast', 'crm', 'toast', 'include-commits', 'false');
 -- The same rule in the other formats.
 SELECT toast_show(substr(data, strpos(data, '"record":'))) AS hubspot
@@ -34,6 +38,9 @@ FROM regress.get_changes('crmsync_toast', 'crm', 'toast', 'include-commits', 'fa
 -- REPLICA IDENTITY FULL logs the whole old row, TOASTed values included; the new row still
 -- lacks the unchanged value, and it is still omitted. With changed-only, only what changed.
 ALTER TABLE toast_docs REPLICA IDENTITY FULL;
+-- A key change carries the unchanged TOASTed values, from the old row, to the new key's
+-- record (with changed-only too: the new key's record is sent whole).
+UPDATE toast_docs SET id = 1 WHERE id = 2;
 UPDATE toast_docs SET title = 'fourth' WHERE id = 1;
 UPDATE toast_docs SET body = repeat('y', 3000) WHERE id = 1;
 SELECT toast_show(data) FROM regress.peek_changes('crmsync_toast', 'crm', 'toast', 'include-commits', 'false');

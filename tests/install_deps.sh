@@ -9,7 +9,7 @@ packages=(
     rapidjson-dev libtomlplusplus-dev libcli11-dev libcpp-httplib-dev
     libcurl4-openssl-dev libsystemd-dev libssl-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    python3 curl ca-certificates
+    python3 python3-pytest python3-psycopg2 curl ca-certificates
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -148,10 +148,15 @@ Datum crmsync_plugin_libraries_problem(PG_FUNCTION_ARGS) {
     if (libraries == nullptr) PG_RETURN_NULL();
     char* copy = pstrdup(libraries);
     List* names = NIL;
+    bool any_name = false;
     if (SplitIdentifierString(copy, ',', &names)) {
         ListCell* cell;
-        foreach (cell, names)
-            if (strcmp(static_cast<char*>(lfirst(cell)), "crmsync") == 0) PG_RETURN_NULL();
+        foreach (cell, names) {
+            const char* name = static_cast<char*>(lfirst(cell));
+            if (strcmp(name, "crmsync") == 0) PG_RETURN_NULL();
+            any_name = any_name || name[0] != '\0';
+        }
     }
-    PG_RETURN_TEXT_P(cstring_to_text(libraries));
+    // SET output_plugin_libraries = '' stores "": a list of no names, reported as empty.
+    PG_RETURN_TEXT_P(cstring_to_text(any_name ? libraries : ""));
 }

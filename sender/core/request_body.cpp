@@ -117,9 +117,12 @@ Result<CrmRequest> build_request(Format format, const Batch& batch) {
                 return build_hubspot_archive(batch, ids);
             }
             request.path = hubspot_objects_path(batch, "read");
+            // The idProperty comes back too, so each HubSpot id can be matched to its key.
             request.body = R"({"idProperty":)";
             append_json_string(request.body, batch.id_field);
-            request.body += R"(,"properties":["hs_object_id"],"propertiesWithHistory":[],"inputs":[)";
+            request.body += R"(,"properties":[)";
+            append_json_string(request.body, batch.id_field);
+            request.body += R"(,"hs_object_id"],"propertiesWithHistory":[],"inputs":[)";
             for (std::size_t i = 0; i < batch.entries.size(); ++i) {
                 if (i) request.body += ',';
                 request.body += R"({"id":)";

@@ -74,7 +74,7 @@ TEST(RequestBody, HubspotDeleteLookupAndArchive) {
     EXPECT_TRUE(lookup->hubspot_lookup_then_archive);
     EXPECT_EQ(lookup->path, "/crm/v3/objects/contacts/batch/read");
     EXPECT_EQ(lookup->body,
-              R"({"idProperty":"email","properties":["hs_object_id"],"propertiesWithHistory":[],"inputs":[{"id":"ann@example.com"},{"id":"q\"uote"}]})");
+              R"({"idProperty":"email","properties":["email","hs_object_id"],"propertiesWithHistory":[],"inputs":[{"id":"ann@example.com"},{"id":"q\"uote"}]})");
 
     const std::vector<std::string> ids = {"101", "102"};
     const CrmRequest archive = build_hubspot_archive(batch, ids);

@@ -1,0 +1,191 @@
+"""End-to-end harness: a real Postgres 15 cluster with the crmsync plugin, the real
+crmsync-sender and the mock CRM (a real HTTP server on loopback), all started here.
+
+As root (CI), initdb and postgres run as the postgres user in a directory it owns.
+"""
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import psycopg2
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("CRMSYNC_BUILD_DIR", os.path.join(ROOT, "build"))
+SENDER_BIN = os.path.join(BUILD, "sender", "crmsync-sender")
+MOCK_BIN = os.path.join(BUILD, "tests", "mock_crm", "crmsync-mock-crm")
+PG_BIN = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def wait_until(predicate, timeout, what, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def _as_postgres(cmd):
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--"] + cmd
+    return cmd
+
+
+class Cluster:
+    def __init__(self, port):
+        self.port = port
+        self.dir = tempfile.mkdtemp(prefix="crmsync-e2e-pg-")
+        os.chmod(self.dir, 0o755)
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        self.data = os.path.join(self.dir, "data")
+        self.log = os.path.join(self.dir, "server.log")
+
+    def start(self):
+        subprocess.run(_as_postgres([f"{PG_BIN}/initdb", "-D", self.data, "-U", "postgres", "-A", "trust",
+                                     "-E", "UTF8", "--locale=C.UTF-8"]),
+                       check=True, capture_output=True)
+        with open(os.path.join(ROOT, "tests", "regress.conf")) as f:
+            conf = f.read()
+        conf += (f"\nport = {self.port}\nlisten_addresses = ''\nunix_socket_directories = '{self.dir}'\n"
+                 "logical_decoding_work_mem = 4MB\nwal_sender_timeout = 20s\n")
+        subprocess.run(_as_postgres(["tee", "-a", os.path.join(self.data, "postgresql.conf")]), input=conf,
+                       text=True, check=True, capture_output=True)
+        self.pg_ctl("start")
+
+    def pg_ctl(self, action, *extra):
+        subprocess.run(_as_postgres([f"{PG_BIN}/pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60",
+                                     *extra, action]), check=True, capture_output=True)
+
+    def restart(self):
+        self.pg_ctl("restart", "-m", "fast")
+
+    def stop(self):
+        try:
+            self.pg_ctl("stop", "-m", "immediate")
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def conninfo(self):
+        return f"host={self.dir} port={self.port} dbname=postgres user=postgres"
+
+    def connect(self):
+        conn = psycopg2.connect(self.conninfo)
+        conn.autocommit = True
+        return conn
+
+    def query(self, sql, params=None):
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else None
+
+
+class MockCrm:
+    def __init__(self, workdir, token=None):
+        self.port_file = os.path.join(workdir, "mock.port")
+        self.log_path = os.path.join(workdir, "mock.log")
+        self.token = token
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)
+        args = [MOCK_BIN, "--listen", "127.0.0.1:0", "--port-file", self.port_file, "--quiet", "--seed", "7"]
+        if self.token:
+            args += ["--token", self.token]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(self.log_path, "ab"))
+        wait_until(lambda: os.path.exists(self.port_file), 10, "the mock CRM to listen")
+        with open(self.port_file) as f:
+            self.port = int(f.read().strip())
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def url(self, path=""):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _call(self, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url(path), data=data, method="POST" if data is not None else "GET",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            text = resp.read()
+            return json.loads(text) if text else None
+
+    def state(self):
+        return self._call("/_mock/state")
+
+    def stats(self):
+        return self._call("/_mock/stats")
+
+    def faults(self, **settings):
+        return self._call("/_mock/faults", settings)
+
+    def reset(self):
+        return self._call("/_mock/reset", {})
+
+
+class Sender:
+    def __init__(self, workdir, crm, fmt, conninfo, url, token_file=None, extra=""):
+        self.config = os.path.join(workdir, f"{crm}.toml")
+        self.log_path = os.path.join(workdir, f"sender-{crm}.log")
+        token = f'token_file = "{token_file}"\n' if token_file else ""
+        with open(self.config, "w") as f:
+            f.write(f"""[source]
+conninfo = "{conninfo}"
+crm = "{crm}"
+create_slot = true
+
+[target]
+format = "{fmt}"
+url = "{url}"
+{token}timeout_ms = 5000
+
+[delivery]
+linger_ms = 5
+max_in_flight = 4
+drain_timeout_ms = 10000
+{extra}
+""")
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([SENDER_BIN, "run", "--config", self.config], stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log_path, "ab"))
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def wait(self, timeout):
+        return self.proc.wait(timeout)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()

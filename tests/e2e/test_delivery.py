@@ -1,0 +1,218 @@
+"""End to end: real Postgres + crmsync plugin + crmsync-sender + mock CRM.
+
+Every test ends by asserting the same things: nothing lost (the CRM holds every row the
+database holds, with the same values), nothing extra, no per-key order violation, and dead
+letters exactly the poison records.
+"""
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from harness import Sender, wait_until
+from scenario import (compare_states, count_changes, expected_state, insert_statements, change_statements,
+                      map_tables, mixed_workload)
+
+FORMATS = ["webhook", "hubspot", "salesforce"]
+
+
+class Run:
+    """One crm, its slot, its sender, against a fresh, empty set of tables."""
+
+    def __init__(self, cluster, mock, workdir, crm, fmt, extra=""):
+        self.cluster, self.mock, self.crm, self.fmt = cluster, mock, crm, fmt
+        self.slot = f"crmsync_{crm}"
+        cluster.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s",
+                      (self.slot,))
+        cluster.query("TRUNCATE companies, contacts, deals")
+        cluster.query("DELETE FROM crmsync.mappings WHERE crm = %s", (crm,))
+        cluster.query("DELETE FROM crmsync.dead_letters WHERE crm = %s", (crm,))
+        map_tables(cluster, crm, fmt)
+        url = mock.url("/webhook") if fmt == "webhook" else mock.url()
+        self.sender = Sender(workdir, crm, fmt, cluster.conninfo, url, extra=extra)
+
+    def start_sender(self):
+        self.sender.start()
+        wait_until(lambda: self.cluster.query(
+            "SELECT active FROM pg_replication_slots WHERE slot_name = %s", (self.slot,)) == [(True,)],
+            30, f"the sender to stream slot {self.slot}")
+
+    def wait_delivered(self, timeout=180):
+        """Until the slot's confirmed position passes everything written so far: every change
+        before it was accepted by the CRM or dead-lettered (the sender never confirms more)."""
+        target = self.cluster.query("SELECT pg_current_wal_lsn()")[0][0]
+        wait_until(lambda: self.cluster.query(
+            "SELECT confirmed_flush_lsn >= %s::pg_lsn FROM pg_replication_slots WHERE slot_name = %s",
+            (target, self.slot)) == [(True,)], timeout,
+            f"the sender to confirm {target}; sender log:\n{self.sender.log()[-3000:]}")
+
+    def assert_in_step(self, poison_keys=()):
+        expected = expected_state(self.cluster, self.crm, self.fmt, exclude_keys=set(poison_keys))
+        problems = compare_states(expected, self.mock.state(), self.fmt)
+        assert not problems, "\n".join(problems)
+        stats = self.mock.stats()
+        assert stats["records"]["order_violations"] == 0, stats
+        letters = self.cluster.query("SELECT key FROM crmsync.dead_letters WHERE crm = %s ORDER BY key", (self.crm,))
+        assert sorted(k for (k,) in letters) == sorted(poison_keys), f"dead letters: {letters}"
+        return expected, stats
+
+    def close(self):
+        self.sender.stop()
+        self.cluster.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                           "WHERE slot_name = %s AND NOT active", (self.slot,))
+
+
+@pytest.fixture
+def run_factory(cluster, mock_crm, workdir):
+    runs = []
+
+    def make(crm, fmt, extra=""):
+        r = Run(cluster, mock_crm, workdir, crm, fmt, extra)
+        runs.append(r)
+        return r
+
+    yield make
+    for r in runs:
+        r.close()
+
+
+def run_in_background(cluster, statements):
+    result = {}
+
+    def work():
+        try:
+            result["changes"] = count_changes(cluster, statements)
+        except Exception as e:  # reported by the test
+            result["error"] = e
+
+    t = threading.Thread(target=work)
+    t.start()
+    return t, result
+
+
+def small_workload():
+    """About 15k changes: enough to be mid-stream when a fault hits."""
+    return insert_statements(6000, 1000, 1500, chunk=250) + change_statements(6000, 1500, chunk=500)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_mixed_workload_reaches_the_crm_exactly(run_factory, fmt):
+    run = run_factory(f"mixed_{fmt}", fmt)
+    run.start_sender()
+    changes = count_changes(run.cluster, mixed_workload())
+    assert changes >= 50000
+    run.wait_delivered()
+    expected, stats = run.assert_in_step()
+    assert sum(len(v) for v in expected.values()) > 20000
+    if fmt == "webhook":
+        assert stats["records"]["duplicates"] == 0
+
+
+@pytest.mark.parametrize("fmt", ["webhook", "hubspot"])
+def test_sender_killed_mid_stream_loses_nothing(run_factory, fmt):
+    run = run_factory(f"kill_{fmt}", fmt)
+    run.start_sender()
+    worker, result = run_in_background(run.cluster, small_workload())
+    for pause in (0.5, 1.0, 1.5):
+        time.sleep(pause)
+        run.sender.kill(signal.SIGKILL)
+        run.sender.wait(10)
+        run.sender.start()
+    worker.join()
+    assert "error" not in result, result
+    run.wait_delivered()
+    run.assert_in_step()
+
+
+@pytest.mark.parametrize("fmt", ["webhook", "salesforce"])
+def test_crm_errors_slowness_and_dropped_connections(run_factory, mock_crm, fmt):
+    run = run_factory(f"faults_{fmt}", fmt)
+    mock_crm.faults(rate_429=0.05, retry_after_s=1, rate_500=0.05, rate_slow=0.03, slow_ms=400, rate_drop=0.03,
+                    drop_after_apply=True)
+    run.start_sender()
+    count_changes(run.cluster, small_workload())
+    run.wait_delivered()
+    mock_crm.faults(rate_429=0, rate_500=0, rate_slow=0, rate_drop=0)
+    _, stats = run.assert_in_step()
+    injected = stats["faults"]
+    assert sum(injected.values()) > 0, f"no fault was injected: {stats}"
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_crm_outage_of_tens_of_seconds(run_factory, mock_crm):
+    run = run_factory("outage", "hubspot")
+    run.start_sender()
+    statements = small_workload()
+    count_changes(run.cluster, statements[:len(statements) // 3])
+    mock_crm.faults(down=True)
+    count_changes(run.cluster, statements[len(statements) // 3:])
+    rss_during = []
+    for _ in range(20):
+        time.sleep(1)
+        rss_during.append(rss_kb(run.sender.proc.pid))
+    assert run.sender.proc.poll() is None, "the sender died during the outage:\n" + run.sender.log()[-2000:]
+    lag = run.cluster.query("SELECT lag_bytes FROM crmsync.status WHERE crm = 'outage'")[0][0]
+    assert lag > 0, "nothing was held back during the outage"
+    mock_crm.faults(down=False)
+    run.wait_delivered()
+    run.assert_in_step()
+    # Backpressure: memory stays bounded while the CRM is down.
+    assert max(rss_during) < 200 * 1024, rss_during
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_poison_records_are_dead_lettered_and_the_rest_delivered(run_factory, mock_crm, fmt):
+    run = run_factory(f"poison_{fmt}", fmt)
+    mock_crm.faults(reject_value="POISON")
+    run.start_sender()
+    statements = insert_statements(3000, 500, 500, chunk=250)
+    # Ten poison contacts among the others, never touched again.
+    statements.insert(3, """INSERT INTO contacts (id, email, first_name, last_name)
+                            SELECT g, 'poison' || g || '@example.com', 'POISON ' || g, 'x'
+                            FROM generate_series(900001, 900010) g""")
+    statements += change_statements(3000, 500, chunk=500)
+    count_changes(run.cluster, statements)
+    run.wait_delivered()
+    poison = [f"poison{g}@example.com" for g in range(900001, 900011)]
+    run.assert_in_step(poison_keys=poison)
+    rows = run.cluster.query("SELECT count(*), count(DISTINCT event_id), min(object) FROM crmsync.dead_letters "
+                             "WHERE crm = %s", (run.crm,))
+    assert rows[0][0] == 10 and rows[0][1] == 10, rows
+
+
+def test_postgres_restart_mid_stream(run_factory):
+    run = run_factory("pgrestart", "webhook")
+    run.start_sender()
+    statements = small_workload()
+    count_changes(run.cluster, statements[:len(statements) // 2])
+    run.cluster.restart()
+    count_changes(run.cluster, statements[len(statements) // 2:])
+    run.wait_delivered()
+    run.assert_in_step()
+    assert run.sender.proc.poll() is None
+    assert "reconnecting" in run.sender.log()
+
+
+def test_sigterm_drains_and_exits_zero(run_factory):
+    run = run_factory("drain", "webhook")
+    run.start_sender()
+    worker, result = run_in_background(run.cluster, small_workload())
+    time.sleep(1.0)
+    started = time.monotonic()
+    run.sender.kill(signal.SIGTERM)
+    assert run.sender.wait(30) == 0
+    assert time.monotonic() - started < 15
+    assert "stopped; confirmed up to" in run.sender.log()
+    worker.join()
+    run.sender.start()
+    run.wait_delivered()
+    run.assert_in_step()
