@@ -86,9 +86,14 @@ class Cluster:
         return conn
 
     def query(self, sql, params=None):
-        with self.connect() as conn, conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else None
+        # No "with conn": psycopg2 would wrap the statement in a transaction block.
+        conn = self.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchall() if cur.description else None
+        finally:
+            conn.close()
 
 
 class MockCrm:

@@ -85,10 +85,14 @@ def mixed_workload(contacts=20000, companies=5000, deals=5000):
 
 def count_changes(cluster, statements):
     total = 0
-    with cluster.connect() as conn, conn.cursor() as cur:
-        for sql in statements:
-            cur.execute(sql)
-            total += max(cur.rowcount, 0)
+    conn = cluster.connect()
+    try:
+        with conn.cursor() as cur:
+            for sql in statements:
+                cur.execute(sql)
+                total += max(cur.rowcount, 0)
+    finally:
+        conn.close()
     return total
 
 
