@@ -67,7 +67,8 @@ SELECT * FROM regress.get_changes('crmsync_msgs', 'crm', 'msgs', 'include-commit
 
 -- With commit markers (the default), a non-transactional message is delivered as a unit of
 -- its own: "xid" null (it belongs to no transaction; the one that emitted it may roll back),
--- then its own commit marker at the message's LSN (end_lsn = commit_lsn), no commit time,
+-- commit_lsn the LSN of its last byte, then its own commit marker whose end_lsn is the
+-- message's end (the next record's start), no commit time,
 -- count 1; inside a transaction it still comes first, ahead of the transaction's own
 -- messages. A message for another crm gets neither. (The payload's own "xid",
 -- "commit_lsn" and "commit_time" are not masked.)
@@ -80,6 +81,25 @@ INSERT INTO msgs_items VALUES (3);
 COMMIT;
 SELECT * FROM regress.peek_changes('crmsync_msgs', 'crm', 'msgs');
 SELECT * FROM regress.get_changes('crmsync_msgs', 'crm', 'msgs', 'messages', 'false');
+
+-- Emitted as the last thing before COMMIT, the message ends where the transaction's commit
+-- record starts; the two still have distinct event ids (commit_lsn, seq), and the message
+-- comes first in delivery order.
+BEGIN;
+INSERT INTO msgs_items VALUES (4);
+SELECT 'emitted' FROM pg_logical_emit_message(false, 'crmsync', '"last before commit"');
+COMMIT;
+CREATE TEMP TABLE msgs_last AS
+SELECT o, data::json AS m FROM pg_logical_slot_get_changes('crmsync_msgs', NULL, NULL, 'crm', 'msgs')
+     WITH ORDINALITY AS t(lsn, xid, data, o);
+SELECT m->>'action' AS action, m->>'transactional' AS transactional FROM msgs_last ORDER BY o;
+SELECT count(*) AS events, count(DISTINCT (m->>'commit_lsn', m->>'seq')) AS distinct_ids,
+       bool_and((m->>'commit_lsn')::pg_lsn < (SELECT (m->>'commit_lsn')::pg_lsn FROM msgs_last
+                                              WHERE m->>'action' = 'upsert'))
+           FILTER (WHERE m->>'action' = 'message') AS message_first
+FROM msgs_last WHERE m->>'action' = 'message' OR m->>'action' = 'upsert';
+SELECT count(*) AS markers, count(DISTINCT m->>'commit_lsn') AS distinct_commit_lsns
+FROM msgs_last WHERE m->>'action' = 'commit';
 
 SELECT crmsync.drop_slot('msgs');
 SELECT crmsync.unmap('msgs', 'msgs_items');

@@ -205,7 +205,12 @@ void crmsync_message(LogicalDecodingContext* ctx, ReorderBufferTXN*, XLogRecPtr 
         // No xid either: the message does not belong to the transaction that emitted it,
         // which may still roll back.
         PureError err;
-        if (!run_pure(err, [&] { render::build_txn_stamp(own_stamp, message_lsn, InvalidTransactionId, false, 0); }))
+        // Its id is (the LSN of its last byte, 1): message_lsn is where the next record
+        // starts, maybe the commit record of the transaction that emitted it, which would
+        // give two events one id. No commit record can start inside the message.
+        if (!run_pure(err, [&] {
+                render::build_txn_stamp(own_stamp, message_lsn - 1, InvalidTransactionId, false, 0);
+            }))
             render_failed("a message", nullptr, err);
         stamp = &own_stamp;
         seq = 1;

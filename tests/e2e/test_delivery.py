@@ -101,13 +101,21 @@ def small_workload():
 def test_mixed_workload_reaches_the_crm_exactly(run_factory, fmt):
     run = run_factory(f"mixed_{fmt}", fmt)
     run.start_sender()
-    changes = count_changes(run.cluster, mixed_workload())
+    statements = mixed_workload()
+    if fmt == "webhook":
+        # Logical messages pass through to a webhook: one in a transaction, and one emitted
+        # right before a commit (its event id must not collide with the transaction's).
+        statements.insert(5, "SELECT pg_logical_emit_message(true, 'crmsync', '{\"note\":1}')")
+        statements.insert(9, "BEGIN; INSERT INTO companies VALUES (999999, 'm.example', 'M', 1, NULL); "
+                             "SELECT pg_logical_emit_message(false, 'crmsync', 'last'); COMMIT")
+    changes = count_changes(run.cluster, statements)
     assert changes >= 50000
     run.wait_delivered()
     expected, stats = run.assert_in_step()
     assert sum(len(v) for v in expected.values()) > 20000
     if fmt == "webhook":
         assert stats["records"]["duplicates"] == 0
+        assert stats["records"]["messages"] == 2
 
 
 @pytest.mark.parametrize("fmt", ["webhook", "hubspot"])
