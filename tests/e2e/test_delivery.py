@@ -224,3 +224,23 @@ def test_sigterm_drains_and_exits_zero(run_factory):
     run.sender.start()
     run.wait_delivered()
     run.assert_in_step()
+
+
+def test_on_reject_stop_halts_before_the_poison_record(run_factory, mock_crm):
+    run = run_factory("stop", "webhook", extra='on_reject = "stop"')
+    mock_crm.faults(reject_value="POISON")
+    run.start_sender()
+    count_changes(run.cluster, insert_statements(500, 0, 0, chunk=250))
+    before = run.cluster.query("SELECT pg_current_wal_lsn()")[0][0]
+    run.cluster.query("INSERT INTO contacts (id, email, first_name) VALUES (900001, 'p@example.com', 'POISON')")
+    count_changes(run.cluster, insert_statements(0, 300, 0))
+    assert run.sender.wait(60) == 3
+    log = run.sender.log()
+    assert "rejected" in log and 'on_reject = "stop"' in log and "p@example.com" in log
+    # Nothing at or after the poison record is confirmed, and nothing was dead-lettered.
+    confirmed = run.cluster.query("SELECT confirmed_flush_lsn <= %s::pg_lsn FROM pg_replication_slots "
+                                  "WHERE slot_name = 'crmsync_stop'", (before,))
+    assert confirmed == [(True,)]
+    assert run.cluster.query("SELECT count(*) FROM crmsync.dead_letters WHERE crm = 'stop'") == [(0,)]
+    state = mock_crm.state()
+    assert len(state.get("contacts", {})) == 500 and "p@example.com" not in state["contacts"]
