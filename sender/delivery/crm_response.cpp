@@ -5,6 +5,7 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace crmsync::sender {
@@ -14,7 +15,12 @@ using Kind = ResponseVerdict::Kind;
 
 std::string short_body(std::string_view body) {
     constexpr size_t kMax = 500;
-    std::string text(body.substr(0, kMax));
+    size_t cut = std::min(body.size(), kMax);
+    // Never cut a UTF-8 sequence in two: the text ends up in crmsync.dead_letters.crm_error,
+    // and Postgres refuses invalid UTF-8.
+    if (cut < body.size())
+        while (cut > 0 && (static_cast<unsigned char>(body[cut]) & 0xC0) == 0x80) --cut;
+    std::string text(body.substr(0, cut));
     for (char& c : text)
         if (c == '\n' || c == '\r') c = ' ';
     if (body.size() > kMax) text += "...";
@@ -78,7 +84,7 @@ ResponseVerdict classify_2xx(Format format, RequestKind kind, const std::vector<
 
     rapidjson::Document doc;
     bool parsed = !answer.body.empty() &&
-                  !doc.Parse(answer.body.data(), answer.body.size()).HasParseError();
+                  !doc.Parse<rapidjson::kParseIterativeFlag>(answer.body.data(), answer.body.size()).HasParseError();
 
     if (format == Format::hubspot) {
         if (kind == RequestKind::hubspot_lookup) {
@@ -88,14 +94,22 @@ ResponseVerdict classify_2xx(Format format, RequestKind kind, const std::vector<
             if (!results || !results->IsArray())
                 return verdict(Kind::retry, "HubSpot batch read answered without results: " + short_body(answer.body));
             // Results carry the HubSpot id and the properties asked for; match them to entries
-            // by the idProperty value, which is the entry's key.
+            // by the idProperty value, which is the entry's key. Only the idProperty: the others
+            // (hs_object_id, createdate, ...) could equal another entry's key, e.g. numeric keys
+            // against HubSpot ids.
             auto keys = index_by_key(entries);
+            std::string id_property;
+            if (!entries.empty())
+                if (auto field = record_id_field(Format::hubspot, entries.front()->record())) id_property = *field;
             for (const auto& result : results->GetArray()) {
                 std::string hs_id = string_or(member(result, "id"), "");
                 const rapidjson::Value* props = member(result, "properties");
                 if (hs_id.empty() || !props || !props->IsObject()) continue;
                 for (const auto& prop : props->GetObject()) {
                     if (!prop.value.IsString()) continue;
+                    if (!id_property.empty() && id_property != std::string_view(prop.name.GetString(),
+                                                                                 prop.name.GetStringLength()))
+                        continue;
                     auto it = keys.find(std::string(prop.value.GetString(), prop.value.GetStringLength()));
                     if (it != keys.end()) v.hubspot_ids[it->second] = hs_id;
                 }
@@ -103,7 +117,15 @@ ResponseVerdict classify_2xx(Format format, RequestKind kind, const std::vector<
             return v;
         }
         ResponseVerdict v = verdict(Kind::accepted);
-        if (answer.status == 207 && parsed && hubspot_rejections(doc, entries, v)) v.kind = Kind::partially_rejected;
+        const rapidjson::Value* errors = parsed ? member(doc, "errors") : nullptr;
+        if (answer.status == 207 && errors && errors->IsArray() && !errors->Empty()) {
+            if (hubspot_rejections(doc, entries, v)) {
+                v.kind = Kind::partially_rejected;
+            } else {
+                // Some records failed, but the errors name none of ours: which is unknown.
+                return verdict(Kind::rejected_unnamed, "HTTP 207: " + short_body(answer.body));
+            }
+        }
         return v;
     }
 
@@ -117,7 +139,10 @@ ResponseVerdict classify_2xx(Format format, RequestKind kind, const std::vector<
         results = member(doc, "compositeResponse");
         composite = true;
     }
-    if (!results || !results->IsArray()) return v;
+    // Every record needs its result: one without is not known to be accepted (SPEC rule 2).
+    if (!results || !results->IsArray() || results->Size() < entries.size())
+        return verdict(Kind::retry, "Salesforce answered " + std::to_string(answer.status) +
+                                        " without a result for every record: " + short_body(answer.body));
     std::size_t i = 0;
     for (const auto& result : results->GetArray()) {
         if (i >= entries.size()) break;
@@ -153,15 +178,18 @@ ResponseVerdict classify_2xx(Format format, RequestKind kind, const std::vector<
 ResponseVerdict classify_4xx(Format format, const std::vector<const BatchEntry*>& entries, const CrmAnswer& answer) {
     std::string summary = "HTTP " + std::to_string(answer.status) + ": " + short_body(answer.body);
     rapidjson::Document doc;
-    bool parsed = !answer.body.empty() && !doc.Parse(answer.body.data(), answer.body.size()).HasParseError();
+    bool parsed = !answer.body.empty() && !doc.Parse<rapidjson::kParseIterativeFlag>(answer.body.data(), answer.body.size()).HasParseError();
     ResponseVerdict v = verdict(Kind::rejected_unnamed, summary);
     if (!parsed) return v;
     if (format == Format::webhook) {
         const rapidjson::Value* rejected = member(doc, "rejected");
         if (rejected && rejected->IsArray()) {
+            std::vector<bool> seen(entries.size(), false);
             for (const auto& r : rejected->GetArray()) {
                 const auto* index = member(r, "index");
                 if (!index || !index->IsUint64() || index->GetUint64() >= entries.size()) continue;
+                if (seen[index->GetUint64()]) continue;
+                seen[index->GetUint64()] = true;
                 v.rejections.push_back({static_cast<std::size_t>(index->GetUint64()),
                                         string_or(member(r, "message"), summary)});
             }
@@ -176,8 +204,9 @@ ResponseVerdict classify_4xx(Format format, const std::vector<const BatchEntry*>
 }  // namespace
 
 bool is_retryable_status(long status) {
-    return status == 0 || status == 408 || status == 429 || status >= 500 || status == 401 || status == 403 ||
-           status == 404 || status == 405;
+    // Only these blame the records; every other answer is retried (see the header).
+    const bool blames_records = status == 400 || status == 409 || status == 413 || status == 422;
+    return !blames_records && !(status >= 200 && status < 300);
 }
 
 ResponseVerdict classify_response(Format format, RequestKind kind, const std::vector<const BatchEntry*>& entries,
@@ -185,11 +214,17 @@ ResponseVerdict classify_response(Format format, RequestKind kind, const std::ve
     if (answer.status == 0)
         return verdict(Kind::retry, "no answer from the CRM: " + std::string(answer.transport_error));
     if (answer.status >= 200 && answer.status < 300) return classify_2xx(format, kind, entries, answer);
+    // Redirects are not followed: the request was not processed, and the URL is the operator's.
+    if (answer.status < 400)
+        return verdict(Kind::retry, "HTTP " + std::to_string(answer.status) +
+                                        " (redirected: check target.url): " + short_body(answer.body));
     if (is_retryable_status(answer.status)) {
         std::string what = answer.status == 401 || answer.status == 403
                                ? " (the CRM refused the token: check target.token_file / token_env)"
                            : answer.status == 404 || answer.status == 405
                                ? " (no such endpoint: check target.url and target.format)"
+                           : answer.status < 500 && answer.status != 408 && answer.status != 429
+                               ? " (unexpected answer; not a record's fault, so it is retried)"
                                : "";
         ResponseVerdict v =
             verdict(Kind::retry, "HTTP " + std::to_string(answer.status) + what + ": " + short_body(answer.body));

@@ -55,7 +55,7 @@ struct CrmAnswer {
 ResponseVerdict classify_response(Format format, RequestKind kind, const std::vector<const BatchEntry*>& entries,
                                   const CrmAnswer& answer, std::chrono::system_clock::time_point now);
 
-// 408, 429, 5xx, and the endpoint/credential answers 401, 403, 404, 405.
+// Everything but 2xx and the record-blaming 400, 409, 413, 422.
 bool is_retryable_status(long status);
 
 }  // namespace crmsync::sender
