@@ -117,6 +117,13 @@ BEGIN
                   HINT = format('Make it a logged table first: ALTER TABLE %s SET LOGGED.', source);
     END IF;
 
+    -- Mapping a table streams its rows: only for those who may read it.
+    IF NOT has_table_privilege(source, 'SELECT') THEN
+        RAISE EXCEPTION 'permission denied to map table %: mapping streams its rows, which needs SELECT on it', source
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = format('GRANT SELECT ON %s TO %I;', source, current_user);
+    END IF;
+
     IF NOT EXISTS (SELECT 1 FROM pg_attribute a
                    WHERE a.attrelid = source AND a.attname = id_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
         RAISE EXCEPTION 'column "%" of id_column does not exist in table %', id_column, source
@@ -216,7 +223,8 @@ BEGIN
     IF libraries IS NOT NULL THEN
         RAISE EXCEPTION 'crmsync is not listed in output_plugin_libraries (%), so the server will not load it as an output plugin', coalesce(nullif(libraries, ''), 'empty')
             USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = format('As a superuser: ALTER SYSTEM SET output_plugin_libraries = %L; SELECT pg_reload_conf();',
+                  -- A list setting: quoting the whole list would make it one name.
+                  HINT = format('As a superuser: ALTER SYSTEM SET output_plugin_libraries = %s; SELECT pg_reload_conf();',
                                 CASE WHEN btrim(libraries) = '' THEN 'crmsync' ELSE libraries || ', crmsync' END);
     END IF;
     IF NOT EXISTS (SELECT 1 FROM crmsync.mappings m WHERE m.crm = create_slot.crm) THEN
@@ -259,7 +267,8 @@ SELECT m.crm,
        s.wal_status,
        s.safe_wal_size
 FROM (SELECT mp.crm, count(*) AS mapped_tables FROM crmsync.mappings mp GROUP BY mp.crm) m
-LEFT JOIN pg_catalog.pg_replication_slots s ON s.slot_name = 'crmsync_' || m.crm;
+LEFT JOIN pg_catalog.pg_replication_slots s
+       ON s.slot_name = 'crmsync_' || m.crm AND s.database = pg_catalog.current_database();
 
 COMMENT ON VIEW crmsync.status IS
   'Per crm: its slot, whether a sender is attached, what the CRM has confirmed, and how much WAL that holds back.';

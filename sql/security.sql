@@ -27,10 +27,16 @@ RESET search_path;
 CREATE ROLE regress_crmsync_nobody;
 GRANT USAGE ON SCHEMA crmsync TO regress_crmsync_nobody;
 SET ROLE regress_crmsync_nobody;
+-- Mapping a table streams its rows: it takes SELECT on that table.
+SELECT crmsync.map('sec', 'public.sec_t', 'o', 'id');
+RESET ROLE;
+GRANT SELECT ON sec_t TO regress_crmsync_nobody;
+SET ROLE regress_crmsync_nobody;
 SELECT crmsync.map('sec', 'public.sec_t', 'o', 'id');
 SELECT crmsync.unmap('sec', 'public.sec_t');
 RESET ROLE;
 REVOKE USAGE ON SCHEMA crmsync FROM regress_crmsync_nobody;
+REVOKE SELECT ON sec_t FROM regress_crmsync_nobody;
 DROP ROLE regress_crmsync_nobody;
 
 DROP TABLE sec_t;

@@ -35,8 +35,9 @@ public:
         std::unique_ptr<PGconn, ConnDeleter> conn(connect());
         if (conn) {
             check_role(conn.get());
-            check_plugin_libraries(conn.get());
-            if (check_extension(conn.get())) check_mappings(conn.get());
+            bool extension = check_extension(conn.get());
+            check_plugin_libraries(conn.get(), extension);
+            if (extension) check_mappings(conn.get());
             check_slot(conn.get());
             check_replication_connection();
         }
@@ -82,36 +83,36 @@ private:
                  std::string("As a superuser: ALTER ROLE ") + PQuser(conn) + " REPLICATION;");
     }
 
-    void check_plugin_libraries(PGconn* conn) {
-        auto libraries = scalar(conn, "SELECT current_setting('output_plugin_libraries', true)");
+    void check_plugin_libraries(PGconn* conn, bool extension) {
         auto wal_level = scalar(conn, "SELECT current_setting('wal_level')");
         if (wal_level && *wal_level != "logical")
             fail("wal_level is " + *wal_level + ", logical decoding needs logical",
                  "Set wal_level = logical in postgresql.conf and restart Postgres.");
         else
             pass("wal_level = logical");
-        if (!libraries || libraries->empty()) {
-            pass("server has no output_plugin_libraries restriction");
+        // The extension reads the setting for any role; current_setting() needs
+        // pg_read_all_settings, and without the extension that is all there is.
+        std::unique_ptr<PGresult, ResultDeleter> r(PQexec(
+            conn, extension ? "SELECT crmsync._plugin_libraries_problem() IS NULL, "
+                              "coalesce(crmsync._plugin_libraries_problem(), '')"
+                            : "SELECT 'crmsync' = ANY (SELECT btrim(x) FROM unnest(string_to_array("
+                              "current_setting('output_plugin_libraries'), ',')) x), "
+                              "current_setting('output_plugin_libraries')"));
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+            fail("cannot tell whether crmsync is in output_plugin_libraries: " + clean(PQerrorMessage(conn)),
+                 "Create the extension first (it can read the setting for any role), or run check as a role with "
+                 "pg_read_all_settings.");
             return;
         }
-        bool listed = false;
-        std::string list = *libraries;
-        size_t start = 0;
-        while (start <= list.size()) {
-            size_t comma = list.find(',', start);
-            std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-            item.erase(0, item.find_first_not_of(" \t"));
-            item.erase(item.find_last_not_of(" \t") + 1);
-            if (item == "crmsync") listed = true;
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
-        if (listed)
+        std::string list = PQgetvalue(r.get(), 0, 1);
+        if (std::string(PQgetvalue(r.get(), 0, 0)) == "t")
             pass("crmsync is listed in output_plugin_libraries");
         else
-            fail("crmsync is not listed in output_plugin_libraries (" + list + "): the server will not load it",
-                 "As a superuser: ALTER SYSTEM SET output_plugin_libraries = '" + list +
-                     ", crmsync'; SELECT pg_reload_conf();");
+            // A list setting: quoting the whole list would make it one name.
+            fail("crmsync is not listed in output_plugin_libraries (" + (list.empty() ? std::string("empty") : list) +
+                     "): the server will not load it",
+                 "As a superuser: ALTER SYSTEM SET output_plugin_libraries = " +
+                     (list.empty() ? std::string("crmsync") : list + ", crmsync") + "; SELECT pg_reload_conf();");
     }
 
     bool check_extension(PGconn* conn) {

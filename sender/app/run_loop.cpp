@@ -6,6 +6,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -130,7 +131,7 @@ StreamResult Session::connect_and_start() {
         return {StreamEnd::fatal, "replication slot \"" + config_.source.slot +
                                       "\" has lost WAL it needs (wal_status = lost, max_slot_wal_keep_size was "
                                       "exceeded): changes since then are gone; drop the slot, recreate it and "
-                                      "backfill (crmsync-sender backfill)"};
+                                      "re-sync the CRM (docs/operations.md, \"lost slot\")"};
     if (slot->active)
         return {StreamEnd::connection_lost, "replication slot \"" + config_.source.slot +
                                                 "\" is in use by process " + std::to_string(slot->active_pid) +
@@ -140,6 +141,9 @@ StreamResult Session::connect_and_start() {
         {"crm", config_.source.crm},
         {"format", std::string(format_name(config_.target.format))},
         {"include-commits", "true"},
+        {"origin", config_.source.origin},
+        {"changed-only", config_.source.changed_only ? "true" : "false"},
+        {"messages", config_.source.messages ? "true" : "false"},
     };
     if (auto started = stream_->start(config_.source.slot, Lsn{0}, options); !started)
         return {StreamEnd::fatal, started.error()};
@@ -225,8 +229,11 @@ std::optional<StreamResult> Session::read_stream(Clock::time_point now) {
         std::string_view frame;
         auto status = stream_->read_frame(frame);
         if (status == ReplicationStream::ReadStatus::WouldBlock) return std::nullopt;
-        if (status != ReplicationStream::ReadStatus::Frame)
-            return StreamResult{StreamEnd::connection_lost, "replication stream ended: " + stream_->last_error()};
+        if (status != ReplicationStream::ReadStatus::Frame) {
+            std::string why = stream_->last_error();
+            if (why.empty()) why = "the server closed the connection";
+            return StreamResult{StreamEnd::connection_lost, "replication stream ended: " + why};
+        }
         auto message = parse_server_message(frame);
         if (!message) return StreamResult{StreamEnd::connection_lost, "bad replication frame: " + message.error()};
         if (auto* data = std::get_if<XLogData>(&*message)) {
@@ -391,9 +398,12 @@ int run_sender(const Config& config) {
         // Wait, but stay responsive to SIGTERM.
         auto until = Clock::now() + delay;
         while (Clock::now() < until) {
+            // Waiting to reconnect is not hanging: keep systemd's watchdog fed.
+            sd_notify(0, "WATCHDOG=1");
             pollfd fd{signals.fd(), POLLIN, 0};
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
-            if (::poll(&fd, 1, static_cast<int>(std::max<int64_t>(0, left))) > 0 && signals.received()) return 0;
+            int wait_ms = static_cast<int>(std::clamp<int64_t>(left, 0, 1000));
+            if (::poll(&fd, 1, wait_ms) > 0 && signals.received()) return 0;
         }
     }
 }

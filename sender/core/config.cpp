@@ -29,6 +29,8 @@ struct KeySpec {
 constexpr KeySpec kKeys[] = {
     {"source", "conninfo", Kind::string},        {"source", "crm", Kind::string},
     {"source", "slot", Kind::string},            {"source", "create_slot", Kind::boolean},
+    {"source", "origin", Kind::string},          {"source", "changed_only", Kind::boolean},
+    {"source", "messages", Kind::boolean},
     {"target", "format", Kind::string},          {"target", "url", Kind::string},
     {"target", "token_file", Kind::string},      {"target", "token_env", Kind::string},
     {"target", "timeout_ms", Kind::integer},     {"delivery", "batch_max_records", Kind::integer},
@@ -430,6 +432,17 @@ void ConfigReader::build() {
                                                    "lower case letters, digits and _");
     }
     config.source.create_slot = get_bool("source", "create_slot").value_or(true);
+    // The plugin's options (SPEC "Plugin options"), passed on START_REPLICATION.
+    if (auto origin = get_string("source", "origin")) {
+        if (*origin == "any" || *origin == "none")
+            config.source.origin = *origin;
+        else
+            error(origin_of("source", "origin"), "[source] origin = " + in_quotes(*origin) +
+                                                     " is not accepted; expected any (send every change) or none "
+                                                     "(skip changes that carry a replication origin)");
+    }
+    config.source.changed_only = get_bool("source", "changed_only").value_or(false);
+    config.source.messages = get_bool("source", "messages").value_or(true);
 
     // [target]
     // A bad format is reported once; checks that depend on the format are skipped, so the

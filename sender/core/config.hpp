@@ -30,6 +30,9 @@ struct SourceConfig {
     std::string crm;          // ^[a-z][a-z0-9_]{0,47}$
     std::string slot;         // default crmsync_<crm>
     bool create_slot = true;
+    std::string origin = "any";  // plugin option origin: any | none (skip replicated-in changes)
+    bool changed_only = false;   // plugin option changed-only
+    bool messages = true;        // plugin option messages
 };
 
 struct TargetConfig {

@@ -122,6 +122,8 @@ void DeliveryEngine::settle(const BatchEntry& entry, std::chrono::system_clock::
     };
     settle_one(entry.event_id);
     for (const EventId& id : entry.coalesced) settle_one(id);
+    metrics_.last_settled_unix_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     (accepted ? metrics_.records_accepted : metrics_.records_dead_lettered) += 1 + entry.coalesced.size();
 }
 

@@ -1,5 +1,6 @@
 #include "delivery/metrics.hpp"
 
+#include <iomanip>
 #include <sstream>
 
 namespace crmsync::sender {
@@ -23,6 +24,8 @@ void Metrics::count_status(long status) {
 
 std::string Metrics::render_prometheus() const {
     std::ostringstream out;
+    // Integers print as integers: an LSN or a byte count in %g notation is useless.
+    out << std::fixed << std::setprecision(0);
     auto counter = [&](const char* name, const char* help, uint64_t value, const char* labels = "") {
         out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << " counter\n"
             << name << labels << ' ' << value << '\n';
@@ -59,12 +62,13 @@ std::string Metrics::render_prometheus() const {
     uint64_t cumulative = 0;
     for (size_t i = 0; i < kLatencyBucketsMs.size(); ++i) {
         cumulative += latency_buckets[i].load();
-        out << "crmsync_commit_to_accepted_seconds_bucket{le=\"" << kLatencyBucketsMs[i] / 1000.0 << "\"} "
-            << cumulative << '\n';
+        out << std::setprecision(3) << "crmsync_commit_to_accepted_seconds_bucket{le=\""
+            << kLatencyBucketsMs[i] / 1000.0 << std::setprecision(0) << "\"} " << cumulative << '\n';
     }
     cumulative += latency_buckets[kLatencyBucketsMs.size()].load();
     out << "crmsync_commit_to_accepted_seconds_bucket{le=\"+Inf\"} " << cumulative << '\n';
-    out << "crmsync_commit_to_accepted_seconds_sum " << static_cast<double>(latency_sum_us.load()) / 1e6 << '\n';
+    out << std::setprecision(6) << "crmsync_commit_to_accepted_seconds_sum "
+        << static_cast<double>(latency_sum_us.load()) / 1e6 << std::setprecision(0) << '\n';
     out << "crmsync_commit_to_accepted_seconds_count " << latency_count.load() << '\n';
     return out.str();
 }

@@ -27,7 +27,8 @@ struct Metrics {
     std::atomic<uint64_t> received_lsn{0};
     std::atomic<uint64_t> queued_records{0};
     std::atomic<bool> streaming{false};
-    std::atomic<int64_t> last_progress_unix_ms{0};
+    std::atomic<int64_t> last_progress_unix_ms{0};  // the event loop turned
+    std::atomic<int64_t> last_settled_unix_ms{0};   // a record was accepted or dead-lettered
     std::array<std::atomic<uint64_t>, kLatencyBucketsMs.size() + 1> latency_buckets{};  // last: +Inf
     std::atomic<uint64_t> latency_count{0};
     std::atomic<uint64_t> latency_sum_us{0};

@@ -33,11 +33,22 @@ Status MetricsServer::start(const std::string& listen) {
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
         bool streaming = metrics_.streaming.load();
-        bool fresh = now_ms - metrics_.last_progress_unix_ms.load() < 30000;
-        res.status = streaming && fresh ? 200 : 503;
-        res.set_content(streaming ? (fresh ? "ok\n" : "stalled: no progress for 30 s\n")
-                                  : "not streaming: replication connection down\n",
-                        "text/plain");
+        bool loop_alive = now_ms - metrics_.last_progress_unix_ms.load() < 30000;
+        // Records waiting and none settled for a minute: the CRM is not taking them.
+        bool delivering = metrics_.queued_records.load() == 0 ||
+                          now_ms - metrics_.last_settled_unix_ms.load() < 60000;
+        const char* state = !streaming    ? "not streaming: replication connection down\n"
+                            : !loop_alive ? "stalled: the event loop made no progress for 30 s\n"
+                            : !delivering ? "not delivering: records are waiting and the CRM accepted none for 60 s\n"
+                                          : "ok\n";
+        res.status = streaming && loop_alive && delivering ? 200 : 503;
+        res.set_content(state, "text/plain");
+    });
+    // Not SO_REUSEPORT (httplib's default): a second sender on the same port must fail to
+    // start, not silently share the scrapes.
+    server_->set_socket_options([](socket_t sock) {
+        int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof yes);
     });
     if (port == 0) {
         port_ = server_->bind_to_any_port(host);

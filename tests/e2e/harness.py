@@ -97,19 +97,24 @@ class Cluster:
 
 
 class MockCrm:
-    def __init__(self, workdir, token=None):
+    def __init__(self, workdir, token=None, state_file=None):
         self.port_file = os.path.join(workdir, "mock.port")
         self.log_path = os.path.join(workdir, "mock.log")
         self.token = token
+        self.state_file = state_file
         self.proc = None
         self.port = None
 
     def start(self):
+        """Starts on a free port, or on the same port again after a restart."""
         if os.path.exists(self.port_file):
             os.unlink(self.port_file)
-        args = [MOCK_BIN, "--listen", "127.0.0.1:0", "--port-file", self.port_file, "--quiet", "--seed", "7"]
+        args = [MOCK_BIN, "--listen", f"127.0.0.1:{self.port or 0}", "--port-file", self.port_file, "--quiet",
+                "--seed", "7"]
         if self.token:
             args += ["--token", self.token]
+        if self.state_file:
+            args += ["--state-file", self.state_file]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(self.log_path, "ab"))
         wait_until(lambda: os.path.exists(self.port_file), 10, "the mock CRM to listen")
         with open(self.port_file) as f:
@@ -122,6 +127,13 @@ class MockCrm:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+    def restart(self, down_seconds=0):
+        """A clean stop (the state file keeps the CRM's data), some downtime, a start."""
+        self.stop()
+        assert self.proc.returncode == 0, f"mock CRM exited {self.proc.returncode}"
+        time.sleep(down_seconds)
+        self.start()
 
     def url(self, path=""):
         return f"http://127.0.0.1:{self.port}{path}"

@@ -101,7 +101,7 @@ def test_check_names_each_problem(cluster, secured_crm, workdir, token_file):
         result = check(sender.config)
         assert result.returncode == 1
         assert "crmsync is not listed in output_plugin_libraries" in result.stdout
-        assert "ALTER SYSTEM SET output_plugin_libraries = 'pgoutput, crmsync'" in result.stdout
+        assert "ALTER SYSTEM SET output_plugin_libraries = pgoutput, crmsync;" in result.stdout
     finally:
         cluster.query("ALTER SYSTEM RESET output_plugin_libraries")
         cluster.query("SELECT pg_reload_conf()")

@@ -244,3 +244,21 @@ def test_on_reject_stop_halts_before_the_poison_record(run_factory, mock_crm):
     assert run.cluster.query("SELECT count(*) FROM crmsync.dead_letters WHERE crm = 'stop'") == [(0,)]
     state = mock_crm.state()
     assert len(state.get("contacts", {})) == 500 and "p@example.com" not in state["contacts"]
+
+
+def test_crm_restart_mid_stream(cluster, workdir):
+    from harness import MockCrm
+    mock = MockCrm(workdir, state_file=os.path.join(workdir, "crm-state.json"))
+    mock.start()
+    try:
+        run = Run(cluster, mock, workdir, "crmrestart", "hubspot")
+        run.start_sender()
+        statements = small_workload()
+        count_changes(cluster, statements[:len(statements) // 2])
+        mock.restart(down_seconds=3)
+        count_changes(cluster, statements[len(statements) // 2:])
+        run.wait_delivered()
+        run.assert_in_step()
+        run.close()
+    finally:
+        mock.stop()

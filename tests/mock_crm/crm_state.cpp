@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
+#include <new>
 
 namespace crmsync::mock_crm {
 namespace {
@@ -330,6 +332,174 @@ void CrmState::write_state(JsonWriter& w, std::optional<std::string_view> object
         w.EndObject();
     }
     w.EndObject();
+}
+
+// --- the state file -----------------------------------------------------------------------
+
+void CrmState::write_saved(JsonWriter& w, const std::function<void()>& after_record) const {
+    w.StartObject();
+    for (const auto& [name, t] : objects_) {
+        write_key(w, name);
+        w.StartObject();
+        write_key(w, "next_index");
+        w.Uint64(t.slots.size());
+        if (t.truncated_at != EventPosition{}) {
+            write_key(w, "truncated_at");
+            write_string(w, position_text(t.truncated_at));
+        }
+        write_key(w, "records");
+        w.StartArray();
+        // Every slot still held is mapped by its key: a live record or a webhook tombstone.
+        for (uint32_t i = 0; i < t.slots.size(); ++i) {
+            if (!t.slots[i]) continue;
+            BlobView v = view(t.slots[i].get());
+            w.StartObject();
+            write_key(w, "index");
+            w.Uint(i);
+            write_key(w, "key");
+            write_string(w, v.key);
+            if (v.live) {
+                write_key(w, "properties");
+                write_properties(w, RecordRef{i, v.key, v.packed});
+            } else {
+                write_key(w, "deleted");
+                w.Bool(true);
+            }
+            if (i < t.high_water.size() && t.high_water[i] != EventPosition{}) {
+                write_key(w, "high_water");
+                write_string(w, position_text(t.high_water[i]));
+            }
+            w.EndObject();
+            if (after_record) after_record();
+        }
+        w.EndArray();
+        w.EndObject();
+    }
+    w.EndObject();
+}
+
+namespace {
+
+// "" if every member of v is one of `known`, else the problem with the first that is not.
+std::string unknown_member(const rapidjson::Value& v, std::initializer_list<std::string_view> known) {
+    for (const auto& m : v.GetObject()) {
+        std::string_view name(m.name.GetString(), m.name.GetStringLength());
+        if (std::find(known.begin(), known.end(), name) == known.end())
+            return "unknown member " + quote_json_string(name);
+    }
+    return {};
+}
+
+std::optional<EventPosition> position_of(const rapidjson::Value& v) {
+    return is_string(v) ? parse_position(string_of(v)) : std::nullopt;
+}
+
+constexpr const char* kPositionForm = "must be an event position like \"0/16B37A0/1\" (seq 1..4294967295)";
+
+}  // namespace
+
+std::string CrmState::read_saved(const rapidjson::Value& objects) {
+    clear();
+    if (!objects.IsObject()) return std::string("objects: must be an object, got ") + json_type_name(objects);
+    for (const auto& m : objects.GetObject()) {
+        std::string_view name(m.name.GetString(), m.name.GetStringLength());
+        std::string where = "objects[" + quote_json_string(name) + "]";
+        std::string error = find_table(name) ? where + ": object listed twice"
+                                             : read_saved_object(name, m.value, where);
+        if (!error.empty()) {
+            clear();
+            return error;
+        }
+    }
+    return {};
+}
+
+std::string CrmState::read_saved_object(std::string_view name, const rapidjson::Value& v,
+                                        const std::string& where) {
+    if (!v.IsObject()) return where + ": must be an object, got " + json_type_name(v);
+    if (auto bad = unknown_member(v, {"next_index", "truncated_at", "records"}); !bad.empty())
+        return where + ": " + bad;
+    const rapidjson::Value* next_value = find_member(v, "next_index");
+    auto next_index = next_value ? as_uint64(*next_value) : std::nullopt;
+    if (!next_index || *next_index > UINT32_MAX)
+        return where + ".next_index: required, an integer from 0 to 4294967295";
+    EventPosition truncated_at;
+    if (const rapidjson::Value* p = find_member(v, "truncated_at")) {
+        auto pos = position_of(*p);
+        if (!pos) return where + ".truncated_at: " + kPositionForm;
+        truncated_at = *pos;
+    }
+    const rapidjson::Value* records = find_member(v, "records");
+    if (!records || !records->IsArray()) return where + ".records: required, an array";
+    if (records->Size() > *next_index)
+        return where + ": " + std::to_string(records->Size()) + " records but next_index is " +
+               std::to_string(*next_index) + " (every index is below next_index)";
+
+    ObjectTable& t = table(name);
+    t.truncated_at = truncated_at;
+    try {
+        t.slots.resize(*next_index);
+    } catch (const std::bad_alloc&) {
+        return where + ".next_index: " + std::to_string(*next_index) + " is too large to allocate";
+    }
+    for (rapidjson::SizeType i = 0; i < records->Size(); ++i) {
+        const rapidjson::Value& r = (*records)[i];
+        std::string at = where + ".records[" + std::to_string(i) + "]";
+        if (!r.IsObject()) return at + ": must be an object, got " + json_type_name(r);
+        if (auto bad = unknown_member(r, {"index", "key", "properties", "deleted", "high_water"}); !bad.empty())
+            return at + ": " + bad;
+        const rapidjson::Value* index_value = find_member(r, "index");
+        auto index = index_value ? as_uint64(*index_value) : std::nullopt;
+        if (!index || *index >= *next_index)
+            return at + ".index: required, an integer below next_index (" + std::to_string(*next_index) + ")";
+        if (t.slots[*index]) return at + ".index: " + std::to_string(*index) + " is used twice";
+        const rapidjson::Value* key_value = find_member(r, "key");
+        if (!key_value || !is_string(*key_value)) return at + ".key: required, a string";
+        std::string_view key = string_of(*key_value);
+        if (bucket_of(t, key)) return at + ".key: " + quote_json_string(key) + " is listed twice";
+        bool live = true;
+        if (const rapidjson::Value* deleted = find_member(r, "deleted")) {
+            if (!deleted->IsBool()) return at + ".deleted: must be a boolean";
+            live = !deleted->GetBool();
+        }
+        const rapidjson::Value* props = find_member(r, "properties");
+        if (live && (!props || !props->IsObject()))
+            return at + ".properties: required for a live record, an object";
+        if (!live && props) return at + ".properties: a deleted record has none";
+        EventPosition high_water;
+        if (const rapidjson::Value* p = find_member(r, "high_water")) {
+            auto pos = position_of(*p);
+            if (!pos) return at + ".high_water: " + kPositionForm;
+            high_water = *pos;
+        }
+
+        std::string packed;
+        if (live) {
+            std::deque<std::string> texts;  // deque: views into it stay valid as it grows
+            std::vector<Entry> entries;
+            for (const auto& m : props->GetObject()) {
+                std::string_view prop(m.name.GetString(), m.name.GetStringLength());
+                uint32_t id = intern(prop);
+                if (std::any_of(entries.begin(), entries.end(), [id](const Entry& e) { return e.name_id == id; }))
+                    return at + ".properties: " + quote_json_string(prop) + " is listed twice";
+                texts.push_back(to_json_text(m.value));
+                entries.push_back({id, texts.back()});
+            }
+            packed = encode(entries);
+        }
+        auto slot = static_cast<uint32_t>(*index);
+        t.slots[slot] = make_blob(key, packed, live);
+        map_key(t, key, slot);
+        if (live) {
+            ++t.live;
+            ++live_records_;
+        }
+        if (high_water != EventPosition{}) {
+            if (t.high_water.size() < t.slots.size()) t.high_water.resize(t.slots.size());
+            t.high_water[slot] = high_water;
+        }
+    }
+    return {};
 }
 
 void CrmState::clear() {

@@ -74,6 +74,21 @@ public:
     size_t live_records() const { return live_records_; }
     void clear();
 
+    // --- the state file (state_file.h) ---------------------------------------------------
+    // Writes every object as it stands, so that read_saved rebuilds a state that behaves the
+    // same: {"<object>":{"next_index":N,["truncated_at":"L/L/S",]"records":[R,...]}}, with
+    // R = {"index":I,"key":K,"properties":{...}} for a live record and
+    // {"index":I,"key":K,"deleted":true} for a webhook tombstone, either with
+    // "high_water":"L/L/S" when webhook events set one. index is the creation ordinal the
+    // HubSpot and Salesforce ids derive from and next_index the one the next record gets, so
+    // ids survive and are never reused. Objects emptied by deletes are kept for their counter.
+    // after_record runs after each record (to flush a large buffer).
+    void write_saved(JsonWriter& w, const std::function<void()>& after_record = {}) const;
+    // Replaces this state with the saved one (a value parsed by parse_json). Returns "" or
+    // what is wrong, as "<where>: <problem>" with where like objects["contacts"].records[3];
+    // on error this state is left empty.
+    std::string read_saved(const rapidjson::Value& objects);
+
 private:
     // A few million records must fit, so each record is one heap block: a 9-byte header
     // (key length, properties length, live flag), the key, then the properties packed as
@@ -101,6 +116,7 @@ private:
     uint32_t intern(std::string_view name);
     std::vector<Entry> decode(std::string_view packed) const;
     static std::string encode(const std::vector<Entry>& entries);
+    std::string read_saved_object(std::string_view name, const rapidjson::Value& v, const std::string& where);
     ObjectTable& table(std::string_view object);
     const ObjectTable* find_table(std::string_view object) const;
     ObjectTable* find_table(std::string_view object);

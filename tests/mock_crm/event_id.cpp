@@ -1,6 +1,7 @@
 #include "event_id.h"
 
 #include <charconv>
+#include <cstdio>
 
 namespace crmsync::mock_crm {
 namespace {
@@ -38,6 +39,26 @@ std::string event_id_text(std::string_view commit_lsn, uint64_t seq) {
     id += '/';
     id += std::to_string(seq);
     return id;
+}
+
+std::string position_text(EventPosition pos) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%X/%X/%llu", static_cast<unsigned>(pos.lsn >> 32),
+                  static_cast<unsigned>(pos.lsn & 0xFFFFFFFFu), static_cast<unsigned long long>(pos.seq));
+    return buf;
+}
+
+std::optional<EventPosition> parse_position(std::string_view text) {
+    size_t slash = text.rfind('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    auto lsn = parse_lsn(text.substr(0, slash));
+    std::string_view digits = text.substr(slash + 1);
+    uint64_t seq = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
+    if (!lsn || digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || seq == 0 ||
+        seq > UINT32_MAX)
+        return std::nullopt;
+    return EventPosition{*lsn, seq};
 }
 
 size_t EventIdSet::slot_of(EventPosition id) const {

@@ -25,6 +25,12 @@ std::optional<uint64_t> parse_lsn(std::string_view text);
 // The event id a receiver dedupes on: "<commit_lsn>/<seq>", e.g. "0/16B37A0/1".
 std::string event_id_text(std::string_view commit_lsn, uint64_t seq);
 
+// A position as event id text, the LSN in Postgres' upper-case form: {0x16B37A0, 1} ->
+// "0/16B37A0/1". The state file writes positions this way.
+std::string position_text(EventPosition pos);
+// Back from event id text; nullopt unless "<hex>/<hex>/<seq>" with seq 1..4294967295.
+std::optional<EventPosition> parse_position(std::string_view text);
+
 // Exact set of applied event ids. Open addressing over 16-byte slots: a few million events
 // cost tens of megabytes, where a node-based set would cost several times that.
 class EventIdSet {
@@ -34,6 +40,12 @@ public:
     bool contains(EventPosition id) const;
     size_t size() const { return size_; }
     void clear();
+    // Calls f(EventPosition) for each id, in no particular order.
+    template <class F>
+    void for_each(F&& f) const {
+        for (const Slot& s : slots_)
+            if (s.seq_plus_one != 0) f(EventPosition{s.lsn, s.seq_plus_one - 1});
+    }
 
 private:
     struct Slot {

@@ -1,11 +1,14 @@
 // crmsync-mock-crm: the mock CRM as a process, for end-to-end tests, the demo and benchmarks.
 //   crmsync-mock-crm --listen 127.0.0.1:0 [--port-file PATH] [--token TOKEN] [--seed N]
-//                    [--webhook-path /webhook] [--threads N] [--quiet]
+//                    [--webhook-path /webhook] [--threads N] [--quiet] [--state-file PATH]
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <future>
 
@@ -39,6 +42,16 @@ bool write_port_file(const std::string& path, int port) {
     return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+// The state is saved beside the file by a temporary file and a rename: find out now, not at
+// the stop, that this cannot work.
+std::string state_dir_problem(const std::string& path) {
+    std::filesystem::path dir = std::filesystem::path(path).parent_path();
+    if (dir.empty()) dir = ".";
+    if (access(dir.c_str(), W_OK | X_OK) != 0)
+        return "directory " + dir.string() + " is not writable: " + std::strerror(errno);
+    return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,6 +72,10 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::Range(8, 1024));
     app.add_flag("--quiet", quiet, "do not log each CRM request to stderr");
+    std::string state_file;
+    app.add_option("--state-file", state_file,
+                   "load the CRM state from PATH at start if it exists; save it there (atomically) "
+                   "on SIGTERM/SIGINT");
     CLI11_PARSE(app, argc, argv);
     options.log_requests = !quiet;
 
@@ -78,6 +95,25 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     crmsync::mock_crm::MockCrmServer server(options);
+    if (!state_file.empty()) {
+        if (std::string problem = state_dir_problem(state_file); !problem.empty()) {
+            std::fprintf(stderr, "crmsync-mock-crm: --state-file %s: %s\n", state_file.c_str(), problem.c_str());
+            return 2;
+        }
+        try {
+            if (auto loaded = server.load_state(state_file)) {
+                std::fprintf(stderr, "crmsync-mock-crm: state loaded from %s: %zu records, %zu webhook event ids\n",
+                             state_file.c_str(), loaded->records, loaded->applied_events);
+            } else {
+                std::fprintf(stderr, "crmsync-mock-crm: no state file %s yet, starting empty\n", state_file.c_str());
+            }
+        } catch (const std::exception& e) {
+            // Never start empty over a file that holds data: the test would run against a
+            // CRM that silently forgot everything.
+            std::fprintf(stderr, "crmsync-mock-crm: %s\n", e.what());
+            return 2;
+        }
+    }
     int bound = 0;
     try {
         bound = server.bind(host, port);
@@ -96,10 +132,23 @@ int main(int argc, char** argv) {
     sigwait(&stop_signals, &signal_number);
     server.stop();
     // Idle keep-alive connections hold their threads until they time out; a slow fault may
-    // hold one longer. The state is in memory only, so past a grace period just leave.
-    if (serving.wait_for(std::chrono::seconds(3)) != std::future_status::ready) {
-        std::fflush(stderr);
-        std::_Exit(0);
+    // hold one longer. Past a grace period just leave (the state is in memory, or saved).
+    bool drained = serving.wait_for(std::chrono::seconds(3)) == std::future_status::ready;
+    int exit_code = 0;
+    if (!state_file.empty()) {
+        try {
+            // Not drained: a request still in flight must not apply, and be acknowledged,
+            // after the snapshot; the state stays locked until the _Exit below.
+            server.save_state(state_file, /*stay_frozen=*/!drained);
+            std::fprintf(stderr, "crmsync-mock-crm: state saved to %s\n", state_file.c_str());
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "crmsync-mock-crm: %s\n", e.what());
+            exit_code = 1;
+        }
     }
-    return 0;
+    if (!drained) {
+        std::fflush(stderr);
+        std::_Exit(exit_code);
+    }
+    return exit_code;
 }

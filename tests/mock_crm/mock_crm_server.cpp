@@ -137,6 +137,16 @@ void MockCrmServer::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
+std::optional<LoadedState> MockCrmServer::load_state(const std::string& path) {
+    return load_state_file(path, shared_);
+}
+
+void MockCrmServer::save_state(const std::string& path, bool stay_frozen) {
+    std::unique_lock lock(shared_.mutex);
+    save_state_file(path, shared_);
+    if (stay_frozen) lock.release();  // never unlocked: handlers waiting for it never apply
+}
+
 void MockCrmServer::handle(const httplib::Request& req, httplib::Response& res) {
     try {
         std::string_view path(req.target);

@@ -12,6 +12,7 @@
 
 #include "api_common.h"
 #include "faults.h"
+#include "state_file.h"
 #include "stats.h"
 
 namespace httplib {
@@ -46,6 +47,14 @@ public:
     void start();
     void stop();
     int port() const { return port_; }
+
+    // --state-file (state_file.h). load_state before run(): nullopt when there is no file.
+    // Throws std::runtime_error naming the file and what is wrong with it.
+    std::optional<LoadedState> load_state(const std::string& path);
+    // Saves the CRM state atomically; throws std::runtime_error. With stay_frozen the state
+    // lock is kept from the snapshot on, so a request still in flight can no longer apply
+    // (and be acknowledged) after it: only for a process about to leave with _Exit.
+    void save_state(const std::string& path, bool stay_frozen = false);
 
 private:
     void handle(const httplib::Request& req, httplib::Response& res);

@@ -319,6 +319,25 @@ TEST_F(ConfigTest, MissingConfigFileIsAnError) {
 
 TEST_F(ConfigTest, KeysAreListed) {
     const auto keys = config_keys();
-    EXPECT_EQ(keys.size(), 17u);
+    EXPECT_EQ(keys.size(), 20u);
     EXPECT_NE(std::find(keys.begin(), keys.end(), "delivery.rate_limit"), keys.end());
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "source.origin"), keys.end());
+}
+
+TEST_F(ConfigTest, PluginOptionsPassThroughSource) {
+    ConfigLoad load = parse(std::string(kMinimal));
+    ASSERT_TRUE(load.config) << all(load.errors);
+    EXPECT_EQ(load.config->source.origin, "any");
+    EXPECT_FALSE(load.config->source.changed_only);
+    EXPECT_TRUE(load.config->source.messages);
+
+    load = parse(std::string(kMinimal), {{"CRMSYNC_SOURCE_ORIGIN", "none"}, {"CRMSYNC_SOURCE_CHANGED_ONLY", "true"},
+                                         {"CRMSYNC_SOURCE_MESSAGES", "false"}});
+    ASSERT_TRUE(load.config) << all(load.errors);
+    EXPECT_EQ(load.config->source.origin, "none");
+    EXPECT_TRUE(load.config->source.changed_only);
+    EXPECT_FALSE(load.config->source.messages);
+
+    expect_error(parse(std::string(kMinimal), {{"CRMSYNC_SOURCE_ORIGIN", "local"}}),
+                 {"[source] origin = \"local\"", "expected any", "none"});
 }
