@@ -117,13 +117,6 @@ BEGIN
                   HINT = format('Make it a logged table first: ALTER TABLE %s SET LOGGED.', source);
     END IF;
 
-    -- Mapping a table streams its rows: only for those who may read it.
-    IF NOT has_table_privilege(source, 'SELECT') THEN
-        RAISE EXCEPTION 'permission denied to map table %: mapping streams its rows, which needs SELECT on it', source
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = format('GRANT SELECT ON %s TO %I;', source, current_user);
-    END IF;
-
     IF NOT EXISTS (SELECT 1 FROM pg_attribute a
                    WHERE a.attrelid = source AND a.attname = id_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
         RAISE EXCEPTION 'column "%" of id_column does not exist in table %', id_column, source
@@ -197,6 +190,22 @@ BEGIN
     END IF;
     RETURN removed;
 END $$;
+
+-- Mapping a table streams its rows: only for those who may read it, however the row is
+-- written (crmsync.map() or plain DML on the catalog).
+CREATE FUNCTION crmsync._check_mapping_privilege() RETURNS trigger
+LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT has_table_privilege(NEW.source, 'SELECT') THEN
+        RAISE EXCEPTION 'permission denied to map table %: mapping streams its rows, which needs SELECT on it', NEW.source
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = format('GRANT SELECT ON %s TO %I;', NEW.source, current_user);
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER mappings_privilege BEFORE INSERT OR UPDATE ON crmsync.mappings
+FOR EACH ROW EXECUTE FUNCTION crmsync._check_mapping_privilege();
 
 CREATE FUNCTION crmsync._mappings_changed() RETURNS trigger
 AS 'MODULE_PATHNAME', 'crmsync_mappings_changed' LANGUAGE C;

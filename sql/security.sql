@@ -26,10 +26,14 @@ RESET search_path;
 -- SECURITY INVOKER: a role without rights on the catalog cannot change it through them.
 CREATE ROLE regress_crmsync_nobody;
 GRANT USAGE ON SCHEMA crmsync TO regress_crmsync_nobody;
+GRANT SELECT, INSERT, UPDATE ON crmsync.mappings TO regress_crmsync_nobody;
 SET ROLE regress_crmsync_nobody;
--- Mapping a table streams its rows: it takes SELECT on that table.
+-- Mapping a table streams its rows: it takes SELECT on that table, through map() or
+-- through plain DML on the catalog.
 SELECT crmsync.map('sec', 'public.sec_t', 'o', 'id');
+INSERT INTO crmsync.mappings (crm, source, object, id_column) VALUES ('sec', 'public.sec_t', 'o', 'id');
 RESET ROLE;
+REVOKE SELECT, INSERT, UPDATE ON crmsync.mappings FROM regress_crmsync_nobody;
 GRANT SELECT ON sec_t TO regress_crmsync_nobody;
 SET ROLE regress_crmsync_nobody;
 SELECT crmsync.map('sec', 'public.sec_t', 'o', 'id');

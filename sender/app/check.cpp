@@ -99,9 +99,12 @@ private:
                               "current_setting('output_plugin_libraries'), ',')) x), "
                               "current_setting('output_plugin_libraries')"));
         if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
-            fail("cannot tell whether crmsync is in output_plugin_libraries: " + clean(PQerrorMessage(conn)),
-                 "Create the extension first (it can read the setting for any role), or run check as a role with "
-                 "pg_read_all_settings.");
+            std::string error = clean(PQerrorMessage(conn));
+            fail("cannot tell whether crmsync is in output_plugin_libraries: " + error,
+                 error.find("permission denied for schema crmsync") != std::string::npos
+                     ? std::string("GRANT USAGE ON SCHEMA crmsync TO ") + PQuser(conn) + ";"
+                     : "Create the extension first (it can read the setting for any role), or run check as a role "
+                       "with pg_read_all_settings.");
             return;
         }
         std::string list = PQgetvalue(r.get(), 0, 1);

@@ -320,7 +320,9 @@ StreamResult Session::run() {
             return {StreamEnd::rejected_stop, *engine_->stop_reason()};
         }
 
-        metrics_.queued_records = batcher_->queued_events() + engine_->active_events();
+        const uint64_t queued = batcher_->queued_events() + engine_->active_events();
+        if (queued > 0 && metrics_.queued_records.load() == 0) metrics_.waiting_since_unix_ms = unix_ms_now();
+        metrics_.queued_records = queued;
         metrics_.last_progress_unix_ms = unix_ms_now();
         if (tracker_->flushable_lsn() != last_sent_flush_ || now - last_status_ >= kStatusInterval)
             if (auto sent = send_status(); !sent) {

@@ -29,6 +29,7 @@ struct Metrics {
     std::atomic<bool> streaming{false};
     std::atomic<int64_t> last_progress_unix_ms{0};  // the event loop turned
     std::atomic<int64_t> last_settled_unix_ms{0};   // a record was accepted or dead-lettered
+    std::atomic<int64_t> waiting_since_unix_ms{0};  // records became queued after none were
     std::array<std::atomic<uint64_t>, kLatencyBucketsMs.size() + 1> latency_buckets{};  // last: +Inf
     std::atomic<uint64_t> latency_count{0};
     std::atomic<uint64_t> latency_sum_us{0};

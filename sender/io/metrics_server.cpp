@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace crmsync::sender {
@@ -36,7 +37,8 @@ Status MetricsServer::start(const std::string& listen) {
         bool loop_alive = now_ms - metrics_.last_progress_unix_ms.load() < 30000;
         // Records waiting and none settled for a minute: the CRM is not taking them.
         bool delivering = metrics_.queued_records.load() == 0 ||
-                          now_ms - metrics_.last_settled_unix_ms.load() < 60000;
+                          now_ms - std::max(metrics_.last_settled_unix_ms.load(),
+                                            metrics_.waiting_since_unix_ms.load()) < 60000;
         const char* state = !streaming    ? "not streaming: replication connection down\n"
                             : !loop_alive ? "stalled: the event loop made no progress for 30 s\n"
                             : !delivering ? "not delivering: records are waiting and the CRM accepted none for 60 s\n"
