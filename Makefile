@@ -37,3 +37,11 @@ install: crmsync.control
 
 # PGXS tracks no header dependencies; rebuild every object when any header changes.
 $(OBJS): $(wildcard plugin/render/*.hpp plugin/pg/*.hpp)
+
+# Packages from the working tree into dist/ (packaging/): Debian (pg_buildext)
+# and RPM (PGDG-style spec). JOBS=2 by default.
+.PHONY: deb rpm
+deb:
+	packaging/build-deb.sh dist
+rpm:
+	packaging/build-rpm.sh dist

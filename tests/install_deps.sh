@@ -10,6 +10,7 @@ packages=(
     libcurl4-openssl-dev libsystemd-dev libssl-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-pytest python3-psycopg2 curl ca-certificates
+    dpkg-dev debhelper postgresql-server-dev-all rpm
 )
 missing=()
 for p in "${packages[@]}"; do

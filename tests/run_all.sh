@@ -29,4 +29,7 @@ tests/run_regress.sh
 step "end to end: Postgres + plugin + crmsync-sender + mock CRM (pytest)"
 # Debian's python3 with python3-pytest and python3-psycopg2, whatever python is first on PATH.
 CRMSYNC_BUILD_DIR="$ROOT/build" /usr/bin/python3 -m pytest -p no:cacheprovider -v tests/e2e
+step "packages: build .deb and .rpm, install, sync through the installed binaries, purge"
+# Last: it installs and purges the packages; files of the make install above are put back.
+tests/packaging/test_packages.sh
 step "all tests passed"
