@@ -103,6 +103,7 @@ private:
     Lsn last_sent_flush_;
     Clock::time_point last_status_{};
     bool more_buffered_ = false;
+    bool budget_full_ = false;  // not reading the socket now: do not wake up for it either
 };
 
 StreamResult Session::connect_and_start() {
@@ -224,8 +225,12 @@ std::optional<StreamResult> Session::read_stream(Clock::time_point now) {
     const std::size_t budget = std::max<std::size_t>(10000, config_.delivery.batch_max_records *
                                                                 config_.delivery.max_in_flight * 20);
     more_buffered_ = false;
+    budget_full_ = false;
     for (int frames = 0; frames < kFramesPerTurn; ++frames) {
-        if (batcher_->queued_events() + engine_->active_events() >= budget) return std::nullopt;
+        if (batcher_->queued_events() + engine_->active_events() >= budget) {
+            budget_full_ = true;
+            return std::nullopt;
+        }
         std::string_view frame;
         auto status = stream_->read_frame(frame);
         if (status == ReplicationStream::ReadStatus::WouldBlock) return std::nullopt;
@@ -301,7 +306,10 @@ StreamResult Session::run() {
 
         std::vector<curl_waitfd> fds(2);
         fds[0].fd = stream_->socket();
-        fds[0].events = CURL_WAIT_POLLIN | (stream_->wants_write() ? CURL_WAIT_POLLOUT : 0);
+        // While the budget is full (or draining) the socket stays unread: waking up for it
+        // would spin. Status updates still go out every second.
+        const bool reading = !draining && !budget_full_;
+        fds[0].events = (reading ? CURL_WAIT_POLLIN : 0) | (stream_->wants_write() ? CURL_WAIT_POLLOUT : 0);
         fds[1].fd = signals_.fd();
         fds[1].events = CURL_WAIT_POLLIN;
         http_.poll(fds, timeout);
@@ -334,7 +342,7 @@ StreamResult Session::run() {
             last_watchdog = now;
         }
 
-        if (!draining && signals_.received()) {
+        if (!draining && (fds[1].revents & CURL_WAIT_POLLIN) && signals_.received()) {
             draining = true;
             drain_deadline = now + config_.delivery.drain_timeout;
             batcher_->seal_all();

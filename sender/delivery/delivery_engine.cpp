@@ -32,7 +32,8 @@ DeliveryEngine::DeliveryEngine(const Config& config, HttpClient& http, FlushTrac
       dead_letters_(std::move(dead_letters)),
       commit_time_(std::move(commit_time)),
       metrics_(metrics),
-      backoff_(std::chrono::milliseconds(100), std::chrono::milliseconds(30000)) {
+      // Capped at 10 s: after an outage a batch is back within seconds of the CRM.
+      backoff_(std::chrono::milliseconds(100), std::chrono::milliseconds(10000)) {
     if (config_.delivery.rate_limit) rate_limiter_.emplace(*config_.delivery.rate_limit);
 }
 

@@ -1,0 +1,103 @@
+/*
+ * crmsync_bench_floor: the floor for decode-throughput benchmarks.
+ *
+ * An output plugin that does the least any real plugin must do: it deforms every new and
+ * old tuple it is handed (heap_deform_tuple over the relation's descriptor) and writes
+ * nothing. What remains of the decode time is Postgres' own share: reading WAL, the
+ * reorder buffer, historic snapshots, relcache lookups. A real plugin's distance to this
+ * floor is what its own work costs.
+ *
+ * Accepts and ignores any option, so the benchmark can pass the same pairs to every peer.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "replication/logical.h"
+#include "replication/output_plugin.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+PG_MODULE_MAGIC;
+
+extern void _PG_output_plugin_init(OutputPluginCallbacks *cb);
+
+typedef struct FloorState
+{
+	MemoryContext change_context;	/* reset after every change */
+	uint64		columns_deformed;	/* keeps the work observable to the compiler */
+} FloorState;
+
+static void
+floor_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
+{
+	FloorState *state = palloc0(sizeof(FloorState));
+
+	state->change_context = AllocSetContextCreate(ctx->context, "crmsync_bench_floor change",
+												  ALLOCSET_DEFAULT_SIZES);
+	ctx->output_plugin_private = state;
+	opt->output_type = OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
+	opt->receive_rewrites = false;
+}
+
+static void
+floor_shutdown(LogicalDecodingContext *ctx)
+{
+}
+
+static void
+floor_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+}
+
+static void
+floor_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn)
+{
+}
+
+static void
+deform(FloorState *state, TupleDesc desc, ReorderBufferTupleBuf *buf)
+{
+	Datum	   *values;
+	bool	   *nulls;
+
+	if (buf == NULL)
+		return;
+	values = palloc(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	heap_deform_tuple(&buf->tuple, desc, values, nulls);
+	for (int i = 0; i < desc->natts; i++)
+		state->columns_deformed += !nulls[i];
+}
+
+static void
+floor_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relation,
+			 ReorderBufferChange *change)
+{
+	FloorState *state = ctx->output_plugin_private;
+	MemoryContext old = MemoryContextSwitchTo(state->change_context);
+	TupleDesc	desc = RelationGetDescr(relation);
+
+	switch (change->action)
+	{
+		case REORDER_BUFFER_CHANGE_INSERT:
+		case REORDER_BUFFER_CHANGE_UPDATE:
+		case REORDER_BUFFER_CHANGE_DELETE:
+			deform(state, desc, change->data.tp.newtuple);
+			deform(state, desc, change->data.tp.oldtuple);
+			break;
+		default:
+			break;
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(state->change_context);
+}
+
+void
+_PG_output_plugin_init(OutputPluginCallbacks *cb)
+{
+	cb->startup_cb = floor_startup;
+	cb->begin_cb = floor_begin;
+	cb->change_cb = floor_change;
+	cb->commit_cb = floor_commit;
+	cb->shutdown_cb = floor_shutdown;
+}
