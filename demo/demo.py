@@ -7,6 +7,7 @@ database holds. Everything is removed on exit, also on Ctrl-C.
 """
 import os
 import random
+import shutil
 import socket
 import sys
 import tempfile
@@ -168,6 +169,7 @@ Where to look next
             sender.stop()
         mock.stop()
         cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
