@@ -242,8 +242,13 @@ def test_on_reject_stop_halts_before_the_poison_record(run_factory, mock_crm):
                                   "WHERE slot_name = 'crmsync_stop'", (before,))
     assert confirmed == [(True,)]
     assert run.cluster.query("SELECT count(*) FROM crmsync.dead_letters WHERE crm = 'stop'") == [(0,)]
-    state = mock_crm.state()
-    assert len(state.get("contacts", {})) == 500 and "p@example.com" not in state["contacts"]
+    assert "p@example.com" not in mock_crm.state().get("contacts", {})
+    # Once the CRM takes the record (the operator fixed it), a restart delivers everything:
+    # what was not confirmed is sent again, nothing is lost.
+    mock_crm.faults(reject_value="")
+    run.start_sender()
+    run.wait_delivered()
+    run.assert_in_step()
 
 
 def test_crm_restart_mid_stream(cluster, workdir):
