@@ -10,29 +10,18 @@
 
 #include "core/request_body.hpp"
 #include "io/http_client.hpp"
+#include "io/libpq_handles.hpp"
 #include "io/replication_stream.hpp"
 
 namespace crmsync::sender {
 namespace {
-
-struct ConnDeleter {
-    void operator()(PGconn* c) const { PQfinish(c); }
-};
-struct ResultDeleter {
-    void operator()(PGresult* r) const { PQclear(r); }
-};
-
-std::string clean(std::string message) {
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-    return message;
-}
 
 class Checker {
 public:
     explicit Checker(const Config& config) : config_(config) {}
 
     int run() {
-        std::unique_ptr<PGconn, ConnDeleter> conn(connect());
+        PgConn conn(connect());
         if (conn) {
             check_role(conn.get());
             bool extension = check_extension(conn.get());
@@ -58,7 +47,7 @@ private:
         const char* values[] = {config_.source.conninfo.c_str(), "crmsync-sender check", nullptr};
         PGconn* conn = PQconnectdbParams(keywords, values, 1);
         if (PQstatus(conn) != CONNECTION_OK) {
-            fail("Postgres is unreachable: " + clean(PQerrorMessage(conn)),
+            fail("Postgres is unreachable: " + pq_error(conn),
                  "Check source.conninfo (host, port, dbname, user) and that the server is running; a Unix "
                  "socket is host=/var/run/postgresql.");
             PQfinish(conn);
@@ -69,7 +58,7 @@ private:
     }
 
     std::optional<std::string> scalar(PGconn* conn, const char* sql) {
-        std::unique_ptr<PGresult, ResultDeleter> r(PQexec(conn, sql));
+        PgResult r(PQexec(conn, sql));
         if (PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) == 0) return std::nullopt;
         return std::string(PQgetvalue(r.get(), 0, 0));
     }
@@ -92,14 +81,14 @@ private:
             pass("wal_level = logical");
         // The extension reads the setting for any role; current_setting() needs
         // pg_read_all_settings, and without the extension that is all there is.
-        std::unique_ptr<PGresult, ResultDeleter> r(PQexec(
+        PgResult r(PQexec(
             conn, extension ? "SELECT crmsync._plugin_libraries_problem() IS NULL, "
                               "coalesce(crmsync._plugin_libraries_problem(), '')"
                             : "SELECT 'crmsync' = ANY (SELECT btrim(x) FROM unnest(string_to_array("
                               "current_setting('output_plugin_libraries'), ',')) x), "
                               "current_setting('output_plugin_libraries')"));
         if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
-            std::string error = clean(PQerrorMessage(conn));
+            std::string error = pq_error(conn);
             fail("cannot tell whether crmsync is in output_plugin_libraries: " + error,
                  error.find("permission denied for schema crmsync") != std::string::npos
                      ? std::string("GRANT USAGE ON SCHEMA crmsync TO ") + PQuser(conn) + ";"
@@ -131,10 +120,10 @@ private:
 
     void check_mappings(PGconn* conn) {
         const char* params[] = {config_.source.crm.c_str()};
-        std::unique_ptr<PGresult, ResultDeleter> r(PQexecParams(
+        PgResult r(PQexecParams(
             conn, "SELECT count(*) FROM crmsync.mappings WHERE crm = $1", 1, nullptr, params, nullptr, nullptr, 0));
         if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
-            fail("cannot read crmsync.mappings: " + clean(PQerrorMessage(conn)),
+            fail("cannot read crmsync.mappings: " + pq_error(conn),
                  "GRANT SELECT ON crmsync.mappings TO the sender's role.");
             return;
         }
@@ -148,7 +137,7 @@ private:
 
     void check_slot(PGconn* conn) {
         const char* params[] = {config_.source.slot.c_str()};
-        std::unique_ptr<PGresult, ResultDeleter> r(PQexecParams(
+        PgResult r(PQexecParams(
             conn,
             "SELECT plugin, active, coalesce(active_pid, 0), coalesce(wal_status, '') FROM "
             "pg_catalog.pg_replication_slots WHERE slot_name = $1",
@@ -171,7 +160,7 @@ private:
                  "Drop it or choose another source.slot.");
         else if (wal_status == "lost")
             fail("slot " + config_.source.slot + " is lost (its WAL was removed: max_slot_wal_keep_size exceeded)",
-                 "Drop and recreate the slot, then backfill the CRM.");
+                 "Drop and recreate the slot, then re-sync the CRM (docs/operations.md, \"Lost slot\").");
         else if (active)
             fail("slot " + config_.source.slot + " is in use by process " + pid,
                  "Another sender is running for this crm; stop it (systemctl stop crmsync-sender@" +

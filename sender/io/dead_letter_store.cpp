@@ -1,22 +1,8 @@
 #include "io/dead_letter_store.hpp"
 
-#include <memory>
+#include "io/libpq_handles.hpp"
 
 namespace crmsync::sender {
-namespace {
-
-struct ResultDeleter {
-    void operator()(PGresult* r) const { PQclear(r); }
-};
-using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
-
-std::string error_of(PGconn* conn) {
-    std::string message = conn ? PQerrorMessage(conn) : "out of memory";
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-    return message;
-}
-
-}  // namespace
 
 DeadLetterStore::DeadLetterStore(std::string conninfo, std::string crm)
     : conninfo_(std::move(conninfo)), crm_(std::move(crm)) {}
@@ -31,7 +17,7 @@ Status DeadLetterStore::ensure_connected() {
     const char* keywords[] = {"dbname", "fallback_application_name", nullptr};
     const char* values[] = {conninfo_.c_str(), "crmsync-sender dead letters", nullptr};
     conn_ = PQconnectdbParams(keywords, values, 1);
-    if (PQstatus(conn_) != CONNECTION_OK) return Error{"could not connect to Postgres: " + error_of(conn_)};
+    if (PQstatus(conn_) != CONNECTION_OK) return Error{"could not connect to Postgres: " + pq_error(conn_)};
     return ok_status();
 }
 
@@ -39,7 +25,7 @@ Status DeadLetterStore::write(const std::vector<DeadLetter>& letters) {
     if (letters.empty()) return ok_status();
     if (auto connected = ensure_connected(); !connected) return connected;
     PgResult begin(PQexec(conn_, "BEGIN"));
-    if (PQresultStatus(begin.get()) != PGRES_COMMAND_OK) return Error{error_of(conn_)};
+    if (PQresultStatus(begin.get()) != PGRES_COMMAND_OK) return Error{pq_error(conn_)};
     static const char* kInsert =
         "INSERT INTO crmsync.dead_letters (crm, event_id, commit_lsn, seq, object, key, payload, http_status, "
         "crm_error) VALUES ($1, $2, $3::pg_lsn, $4::integer, $5, $6, $7::json, nullif($8, '0')::integer, $9) "
@@ -60,13 +46,13 @@ Status DeadLetterStore::write(const std::vector<DeadLetter>& letters) {
                                  letter.error.c_str()};
         PgResult result(PQexecParams(conn_, kInsert, 9, nullptr, params, nullptr, nullptr, 0));
         if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-            std::string error = error_of(conn_);
+            std::string error = pq_error(conn_);
             PgResult rollback(PQexec(conn_, "ROLLBACK"));
             return Error{error};
         }
     }
     PgResult commit(PQexec(conn_, "COMMIT"));
-    if (PQresultStatus(commit.get()) != PGRES_COMMAND_OK) return Error{error_of(conn_)};
+    if (PQresultStatus(commit.get()) != PGRES_COMMAND_OK) return Error{pq_error(conn_)};
     return ok_status();
 }
 

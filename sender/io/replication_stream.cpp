@@ -1,18 +1,9 @@
 #include "io/replication_stream.hpp"
 
+#include "io/libpq_handles.hpp"
+
 namespace crmsync::sender {
 namespace {
-
-std::string trimmed_error(PGconn* conn) {
-    std::string message = conn ? PQerrorMessage(conn) : "out of memory";
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-    return message;
-}
-
-struct ResultDeleter {
-    void operator()(PGresult* result) const { PQclear(result); }
-};
-using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
 
 std::string quote_identifier(std::string_view name) {
     std::string quoted = "\"";
@@ -40,7 +31,7 @@ Result<std::unique_ptr<ReplicationStream>> ReplicationStream::connect(const std:
     const char* values[] = {conninfo.c_str(), "database", "crmsync-sender", nullptr};
     PGconn* conn = PQconnectdbParams(keywords, values, 1);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
-        std::string error = "could not connect to Postgres for replication: " + trimmed_error(conn);
+        std::string error = "could not connect to Postgres for replication: " + pq_error(conn);
         if (conn) PQfinish(conn);
         return Error{error};
     }
@@ -59,7 +50,7 @@ void ReplicationStream::release_frame() {
 
 int ReplicationStream::socket() const { return PQsocket(conn_); }
 
-std::string ReplicationStream::last_error() const { return trimmed_error(conn_); }
+std::string ReplicationStream::last_error() const { return pq_error(conn_); }
 
 Result<std::vector<std::vector<std::string>>> ReplicationStream::query(const std::string& sql) {
     PgResult result(PQexec(conn_, sql.c_str()));
