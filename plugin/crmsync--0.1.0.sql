@@ -39,7 +39,34 @@ CREATE TABLE crmsync.dead_letters (
 COMMENT ON TABLE crmsync.dead_letters IS
   'Records a CRM rejected, with its answer. Fix the cause, then replay or delete them.';
 
+-- Written by crmsync-sender: one row per table being (or done being) copied to a CRM by an
+-- initial sync or a re-sync (`crmsync-sender backfill`). last_key is the id column's value
+-- of the last row the CRM accepted, so a restarted sender resumes after it and never sends
+-- a finished table again; pending_ids are ids before it still to be read again (a streamed
+-- change raced their read), rows_reread counts such reads. Insert a row with state 'pending' (or run the backfill command)
+-- to ask a running sender for a re-sync. See docs/backfill.md.
+CREATE TABLE crmsync.backfills (
+    crm           text        NOT NULL,
+    source        regclass    NOT NULL,
+    state         text        NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done')),
+    method        text        CHECK (method IN ('snapshot', 'watermark')),
+    last_key      text,
+    pending_ids   text[]      NOT NULL DEFAULT '{}',
+    rows_sent     bigint      NOT NULL DEFAULT 0,
+    rows_reread   bigint      NOT NULL DEFAULT 0,
+    rows_estimate bigint,
+    requested_at  timestamptz NOT NULL DEFAULT now(),
+    started_at    timestamptz,
+    updated_at    timestamptz,
+    finished_at   timestamptz,
+    PRIMARY KEY (crm, source)
+);
+
+COMMENT ON TABLE crmsync.backfills IS
+  'Initial syncs and re-syncs of mapped tables by crmsync-sender: progress, and requests (state = pending).';
+
 SELECT pg_catalog.pg_extension_config_dump('crmsync.mappings', '');
+SELECT pg_catalog.pg_extension_config_dump('crmsync.backfills', '');
 SELECT pg_catalog.pg_extension_config_dump('crmsync.dead_letters', '');
 SELECT pg_catalog.pg_extension_config_dump('crmsync.dead_letters_id_seq', '');
 

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/backfill_command.hpp"
 #include "app/check.hpp"
 #include "app/run_loop.hpp"
 #include "core/config.hpp"
@@ -47,6 +48,12 @@ int main(int argc, char** argv) {
     run->add_option("-c,--config", config_path, "config file, e.g. /etc/crmsync/hubspot.toml")->required();
     auto* check = app.add_subcommand("check", "check config, Postgres, slot, mappings and the CRM; exit 1 on a failure");
     check->add_option("-c,--config", config_path, "config file")->required();
+    std::vector<std::string> backfill_tables;
+    auto* backfill = app.add_subcommand(
+        "backfill", "send the existing rows of mapped tables to the CRM (re-sync), in step with streaming; "
+                    "a running sender does the work and this command follows it");
+    backfill->add_option("-c,--config", config_path, "config file")->required();
+    backfill->add_option("-t,--table", backfill_tables, "a mapped table (repeatable); default: every mapped table");
     app.footer(
         "Every config key can be overridden by the environment: CRMSYNC_<SECTION>_<KEY>, e.g. CRMSYNC_TARGET_URL.\n"
         "Exit status: 0 stopped cleanly, 1 error, 2 bad configuration or usage, 3 stopped on a rejected record.");
@@ -60,6 +67,7 @@ int main(int argc, char** argv) {
     if (!config) return 2;
     try {
         if (*check) return crmsync::sender::run_check(*config);
+        if (*backfill) return crmsync::sender::run_backfill(*config, backfill_tables);
         return crmsync::sender::run_sender(*config);
     } catch (const std::exception& e) {
         std::cerr << "crmsync-sender: " << e.what() << '\n';

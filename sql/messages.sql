@@ -101,6 +101,17 @@ FROM msgs_last WHERE m->>'action' = 'message' OR m->>'action' = 'upsert';
 SELECT count(*) AS markers, count(DISTINCT m->>'commit_lsn') AS distinct_commit_lsns
 FROM msgs_last WHERE m->>'action' = 'commit';
 
+-- The sender's backfill watermarks, prefix "crmsync-backfill:<crm>", pass for their own crm
+-- only, and even with messages=false: the sender needs their stream position.
+BEGIN;
+SELECT 'emitted' FROM pg_logical_emit_message(true, 'crmsync-backfill:msgs', '"w1"');
+SELECT 'emitted' FROM pg_logical_emit_message(true, 'crmsync-backfill:msgs_other', '"w2"');
+SELECT 'emitted' FROM pg_logical_emit_message(true, 'crmsync-backfill:', '"w3"');
+SELECT 'emitted' FROM pg_logical_emit_message(true, 'crmsync-backfill', '"w4"');
+COMMIT;
+SELECT * FROM regress.peek_changes('crmsync_msgs', 'crm', 'msgs', 'messages', 'false');
+SELECT * FROM regress.get_changes('crmsync_msgs', 'crm', 'msgs_other', 'include-commits', 'false');
+
 SELECT crmsync.drop_slot('msgs');
 SELECT crmsync.unmap('msgs', 'msgs_items');
 SELECT crmsync.unmap('msgs_other', 'msgs_items');

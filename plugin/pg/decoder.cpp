@@ -189,11 +189,20 @@ bool message_is_ours(const char* prefix, const char* crm) {
     return prefix[7] == ':' && strcmp(prefix + 8, crm) == 0;
 }
 
+// "crmsync-backfill:<crm>": the sender's backfill watermarks (docs/backfill.md). They pass
+// even with messages=false: the sender needs their position in the stream, not the user.
+bool message_is_backfill_watermark(const char* prefix, const char* crm) {
+    constexpr char kPrefix[] = "crmsync-backfill:";
+    return strncmp(prefix, kPrefix, sizeof kPrefix - 1) == 0 && strcmp(prefix + sizeof kPrefix - 1, crm) == 0;
+}
+
 void crmsync_message(LogicalDecodingContext* ctx, ReorderBufferTXN*, XLogRecPtr message_lsn,
                                 bool transactional, const char* prefix, Size size, const char* content) {
     DecodingState* state = state_of(ctx);
     update_progress(ctx, false);
-    if (!state->options.messages || !message_is_ours(prefix, state->options.crm)) return;
+    if (!message_is_backfill_watermark(prefix, state->options.crm) &&
+        (!state->options.messages || !message_is_ours(prefix, state->options.crm)))
+        return;
 
     render::TxnStamp own_stamp;
     const render::TxnStamp* stamp = &state->txn;

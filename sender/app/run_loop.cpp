@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 
+#include "backfill/backfill_driver.hpp"
+#include "backfill/progress_display.hpp"
 #include "core/batcher.hpp"
 #include "core/flush_tracker.hpp"
 #include "core/plugin_message.hpp"
@@ -80,9 +82,15 @@ int64_t unix_ms_now() {
 
 class Session {
 public:
-    Session(const Config& config, HttpClient& http, DeadLetterStore& dead_letters, Metrics& metrics,
-            SignalWatch& signals)
-        : config_(config), http_(http), dead_letter_store_(dead_letters), metrics_(metrics), signals_(signals) {}
+    Session(const Config& config, const RunOptions& options, HttpClient& http, DeadLetterStore& dead_letters,
+            Metrics& metrics, SignalWatch& signals, ProgressDisplay& display)
+        : config_(config),
+          options_(options),
+          http_(http),
+          dead_letter_store_(dead_letters),
+          metrics_(metrics),
+          signals_(signals),
+          display_(display) {}
 
     StreamResult run();
 
@@ -90,14 +98,27 @@ private:
     StreamResult connect_and_start();
     std::optional<StreamResult> read_stream(Clock::time_point now);
     std::optional<StreamResult> handle_payload(std::string_view payload, Clock::time_point now);
+    std::optional<StreamResult> handle_watermark(const PluginMessage& message, Clock::time_point now);
+    // Registers an event with the flush tracker and queues it (or dead-letters it at once).
+    // `message` was parsed from `bytes`; `payload` is the same text, kept for a dead letter.
+    std::optional<StreamResult> queue_event(std::string_view payload, std::string bytes, const PluginMessage& message,
+                                            Clock::time_point now);
+    std::optional<StreamResult> step_backfill(Clock::time_point now);
+    std::size_t read_budget() const;
     Status send_status(bool reply_requested = false);
     Status dead_letter_now(const PluginMessage& message, std::string bytes, const std::string& reason);
 
     const Config& config_;
+    const RunOptions& options_;
     HttpClient& http_;
     DeadLetterStore& dead_letter_store_;
     Metrics& metrics_;
     SignalWatch& signals_;
+    ProgressDisplay& display_;
+    std::unique_ptr<BackfillDriver> backfill_;
+    // Backfill rows injected into the open transaction (after its watermark): its commit
+    // marker counts only what the plugin sent.
+    std::optional<std::pair<Lsn, std::uint64_t>> injected_;
 
     std::unique_ptr<ReplicationStream> stream_;
     std::unique_ptr<FlushTracker> tracker_;
@@ -119,6 +140,7 @@ StreamResult Session::connect_and_start() {
     if (!stream) return {StreamEnd::connection_lost, stream.error()};
     stream_ = std::move(*stream);
 
+    backfill_ = std::make_unique<BackfillDriver>(config_, metrics_, display_);
     auto slot = stream_->slot_info(config_.source.slot);
     if (!slot) return {StreamEnd::connection_lost, slot.error()};
     if (!slot->exists) {
@@ -127,9 +149,19 @@ StreamResult Session::connect_and_start() {
                                           "\" does not exist and source.create_slot is false: create it with "
                                           "SELECT crmsync.create_slot('" + config_.source.crm +
                                           "'), or set create_slot = true"};
-        auto created = stream_->create_slot(config_.source.slot);
+        const bool initial_sync = config_.backfill.initial_sync;
+        if (initial_sync)
+            if (auto requested = backfill_->request_initial_sync(); !requested)
+                return {StreamEnd::connection_lost, "initial sync: " + requested.error()};
+        auto created = stream_->create_slot(config_.source.slot, initial_sync);
         if (!created) return {StreamEnd::fatal, created.error()};
-        log_info("created replication slot " + config_.source.slot + " at " + format_lsn(*created));
+        log_info("created replication slot " + config_.source.slot + " at " + format_lsn(created->consistent_point));
+        // The exported snapshot lives until the replication connection's next command.
+        if (initial_sync)
+            if (auto begun = backfill_->begin_initial(created->snapshot_name, created->consistent_point); !begun)
+                return {StreamEnd::connection_lost, "initial sync: " + begun.error() +
+                                                        " (the tables stay requested in crmsync.backfills and are "
+                                                        "re-synced after the restart)"};
         slot = stream_->slot_info(config_.source.slot);
         if (!slot) return {StreamEnd::connection_lost, slot.error()};
     }
@@ -205,16 +237,26 @@ std::optional<StreamResult> Session::handle_payload(std::string_view payload, Cl
                                                   "); are crmsync.so and crmsync-sender the same version?"};
     const PluginMessage& message = *parsed;
     if (message.action == Action::commit) {
-        auto committed = tracker_->on_commit(message.commit_lsn, message.end_lsn.value_or(message.commit_lsn),
-                                             message.count);
+        std::optional<std::uint64_t> count = message.count;
+        if (injected_ && injected_->first == message.commit_lsn) {
+            if (count) *count += injected_->second;
+            injected_.reset();
+        }
+        auto committed = tracker_->on_commit(message.commit_lsn, message.end_lsn.value_or(message.commit_lsn), count);
         if (!committed) return StreamResult{StreamEnd::fatal, "flush tracking: " + committed.error()};
         return std::nullopt;
     }
-    metrics_.records_received++;
     if (message.commit_time_us) commit_times_.emplace(message.commit_lsn.value, *message.commit_time_us);
+    if (backfill_->is_watermark(message)) return handle_watermark(message, now);
+    backfill_->observe(message);
+    metrics_.records_received++;
+    return queue_event(payload, std::move(bytes), message, now);
+}
+
+std::optional<StreamResult> Session::queue_event(std::string_view payload, std::string bytes,
+                                                 const PluginMessage& message, Clock::time_point now) {
     if (auto registered = tracker_->on_message(message.event_id()); !registered)
         return StreamResult{StreamEnd::fatal, "flush tracking: " + registered.error()};
-
     std::optional<std::string> problem = undeliverable_reason(config_.target.format, message);
     if (!problem) {
         PluginMessage copy = message;  // `bytes` moves; the batcher re-finds the record in it
@@ -228,10 +270,55 @@ std::optional<StreamResult> Session::handle_payload(std::string_view payload, Cl
     return std::nullopt;
 }
 
+// A backfill watermark is the sender's own bookkeeping, never delivered: it settles at once,
+// and the chunk it stands for is queued right behind it, in its transaction.
+std::optional<StreamResult> Session::handle_watermark(const PluginMessage& message, Clock::time_point now) {
+    if (auto registered = tracker_->on_message(message.event_id()); !registered)
+        return StreamResult{StreamEnd::fatal, "flush tracking: " + registered.error()};
+    if (auto settled = tracker_->settle(message.event_id()); !settled)
+        return StreamResult{StreamEnd::fatal, "flush tracking: " + settled.error()};
+    auto events = backfill_->on_watermark(message, message.seq + 1);
+    if (!events) return StreamResult{StreamEnd::connection_lost, "backfill: " + events.error()};
+    if (events->empty()) return std::nullopt;
+    if (injected_ && injected_->first == message.commit_lsn)
+        injected_->second += events->size();
+    else
+        injected_ = std::make_pair(message.commit_lsn, std::uint64_t{events->size()});
+    for (std::string& event : *events) {
+        std::string bytes = event;
+        auto parsed = parse_plugin_message(bytes);
+        if (!parsed) return StreamResult{StreamEnd::fatal, "backfill: a rendered row cannot be read: " + parsed.error()};
+        if (auto end = queue_event(event, std::move(bytes), *parsed, now)) return end;
+    }
+    return std::nullopt;
+}
+
+std::optional<StreamResult> Session::step_backfill(Clock::time_point now) {
+    const std::size_t queued = batcher_->queued_events() + engine_->active_events();
+    const bool room = queued + config_.backfill.chunk_rows <= read_budget();
+    auto step = backfill_->step(*tracker_, room, now);
+    if (!step) return StreamResult{StreamEnd::connection_lost, "backfill: " + step.error()};
+    const Lsn initial = backfill_->initial_commit_lsn();
+    for (std::string& event : step->events) {
+        std::string bytes = event;
+        auto parsed = parse_plugin_message(bytes);
+        if (!parsed) return StreamResult{StreamEnd::fatal, "backfill: a rendered row cannot be read: " + parsed.error()};
+        if (auto end = queue_event(event, std::move(bytes), *parsed, now)) return end;
+    }
+    if (step->close_initial) {
+        auto closed = tracker_->on_commit(initial, initial, *step->close_initial);
+        if (!closed) return StreamResult{StreamEnd::fatal, "flush tracking: " + closed.error()};
+    }
+    return std::nullopt;
+}
+
+std::size_t Session::read_budget() const {
+    return std::max<std::size_t>(10000, config_.delivery.batch_max_records * config_.delivery.max_in_flight * 20);
+}
+
 std::optional<StreamResult> Session::read_stream(Clock::time_point now) {
     // Backpressure: leave the WAL in the slot rather than records in memory.
-    const std::size_t budget = std::max<std::size_t>(10000, config_.delivery.batch_max_records *
-                                                                config_.delivery.max_in_flight * 20);
+    const std::size_t budget = read_budget();
     more_buffered_ = false;
     budget_full_ = false;
     frames_read_ = 0;
@@ -294,7 +381,21 @@ StreamResult Session::run() {
 
     while (true) {
         Clock::time_point now = Clock::now();
-        if (!draining && now >= read_pause_until_) {
+        if (!draining) {
+            if (auto end = step_backfill(now)) {
+                engine_->abandon_all();
+                return *end;
+            }
+            if (options_.stop_when_backfilled && backfill_->idle() && tracker_->idle() && batcher_->empty() &&
+                engine_->active_batches() == 0) {
+                (void)send_status();
+                (void)stream_->flush();
+                log_info("backfill finished and delivered; confirmed up to " + format_lsn(tracker_->flushable_lsn()));
+                return {StreamEnd::stopped, ""};
+            }
+        }
+        // The initial sync's rows go first: the stream waits until all of them are queued.
+        if (!draining && now >= read_pause_until_ && !backfill_->holds_stream()) {
             if (auto end = read_stream(now)) {
                 engine_->abandon_all();
                 return *end;
@@ -315,6 +416,11 @@ StreamResult Session::run() {
         const bool paused = now < read_pause_until_;
         if (paused && read_pause_until_ < wake) wake = read_pause_until_;
         if (more_buffered_) wake = now;
+        if (!draining) {
+            const bool room = batcher_->queued_events() + engine_->active_events() + config_.backfill.chunk_rows <=
+                              read_budget();
+            if (auto next = backfill_->next_deadline(room, now); next && *next < wake) wake = *next;
+        }
         auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(wake - now);
         if (timeout < 0ms) timeout = 0ms;
 
@@ -322,7 +428,7 @@ StreamResult Session::run() {
         fds[0].fd = stream_->socket();
         // While the budget is full (or draining) the socket stays unread: waking up for it
         // would spin. Status updates still go out every second.
-        const bool reading = !draining && !budget_full_ && !paused;
+        const bool reading = !draining && !budget_full_ && !paused && !backfill_->holds_stream();
         fds[0].events = (reading ? CURL_WAIT_POLLIN : 0) | (stream_->wants_write() ? CURL_WAIT_POLLOUT : 0);
         fds[1].fd = signals_.fd();
         fds[1].events = CURL_WAIT_POLLIN;
@@ -383,7 +489,7 @@ StreamResult Session::run() {
 
 }  // namespace
 
-int run_sender(const Config& config) {
+int run_sender(const Config& config, const RunOptions& options) {
     Metrics metrics;
     std::unique_ptr<MetricsServer> metrics_server;
     if (!config.metrics.listen.empty()) {
@@ -401,11 +507,12 @@ int run_sender(const Config& config) {
     HttpClient http(http_options);
     DeadLetterStore dead_letters(config.source.conninfo, config.source.crm);
     SignalWatch signals;
+    ProgressDisplay display(options.progress_bar);
 
     Backoff reconnect(1000ms, 30000ms);
     unsigned attempt = 0;
     while (true) {
-        Session session(config, http, dead_letters, metrics, signals);
+        Session session(config, options, http, dead_letters, metrics, signals, display);
         StreamResult result = session.run();
         if (metrics.streaming) attempt = 0;  // it had worked: start the backoff over
         metrics.streaming = false;

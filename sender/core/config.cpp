@@ -37,10 +37,11 @@ constexpr KeySpec kKeys[] = {
     {"delivery", "linger_ms", Kind::integer},    {"delivery", "max_in_flight", Kind::integer},
     {"delivery", "rate_limit", Kind::string},    {"delivery", "on_reject", Kind::string},
     {"delivery", "coalesce", Kind::boolean},     {"delivery", "drain_timeout_ms", Kind::integer},
-    {"metrics", "listen", Kind::string},
+    {"metrics", "listen", Kind::string},         {"backfill", "initial_sync", Kind::boolean},
+    {"backfill", "chunk_rows", Kind::integer},
 };
 
-constexpr std::string_view kSections[] = {"source", "target", "delivery", "metrics"};
+constexpr std::string_view kSections[] = {"source", "target", "delivery", "metrics", "backfill"};
 
 // Keys whose empty value (typically from the environment) means "not set".
 bool empty_means_unset(std::string_view section, std::string_view key) {
@@ -441,6 +442,8 @@ void ConfigReader::build() {
                                                      " is not accepted; expected any (send every change) or none "
                                                      "(skip changes that carry a replication origin)");
     }
+    config.backfill.initial_sync = get_bool("backfill", "initial_sync").value_or(true);
+    config.backfill.chunk_rows = static_cast<std::size_t>(get_integer("backfill", "chunk_rows", 2000, 10, 100'000, " rows"));
     config.source.changed_only = get_bool("source", "changed_only").value_or(false);
     config.source.messages = get_bool("source", "messages").value_or(true);
 

@@ -56,11 +56,17 @@ struct MetricsConfig {
     std::string listen;  // "host:port" for /metrics and /healthz; empty = off
 };
 
+struct BackfillConfig {
+    bool initial_sync = true;      // a slot the sender creates starts with a copy of every mapped table
+    std::size_t chunk_rows = 2000; // rows per read (and per re-sync watermark)
+};
+
 struct Config {
     SourceConfig source;
     TargetConfig target;
     DeliveryConfig delivery;
     MetricsConfig metrics;
+    BackfillConfig backfill;
 };
 
 // Injectable so tests do not touch the process environment.

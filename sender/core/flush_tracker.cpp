@@ -17,7 +17,7 @@ Status FlushTracker::on_message(EventId id) {
                          format_lsn(*last_commit_) + ": the stream went backwards"};
         if (id.seq != 1)
             return Error{"message " + format_event_id(id) + " starts a transaction, expected seq 1"};
-        transactions_.push_back(Transaction{id.commit_lsn, std::nullopt, {}, 0});
+        transactions_.push_back(Transaction{id.commit_lsn, std::nullopt, {}, 0, 0});
         index_by_commit_[id.commit_lsn.value] = popped_ + transactions_.size() - 1;
         open = &transactions_.back();
     } else if (id.seq != open->messages.size() + 1) {
@@ -46,7 +46,7 @@ Status FlushTracker::on_commit(Lsn commit_lsn, Lsn end_lsn, std::optional<std::u
         return Error{"commit marker " + format_lsn(commit_lsn) + " has end_lsn " + format_lsn(end_lsn) +
                      " before its commit_lsn"};
     if (!open) {
-        transactions_.push_back(Transaction{commit_lsn, std::nullopt, {}, 0});
+        transactions_.push_back(Transaction{commit_lsn, std::nullopt, {}, 0, 0});
         index_by_commit_[commit_lsn.value] = popped_ + transactions_.size() - 1;
         open = &transactions_.back();
     }
@@ -70,6 +70,19 @@ Status FlushTracker::settle(EventId id) {
     --unsettled_;
     if (found->second == popped_) advance();  // only the oldest transaction can unblock flushing
     return ok_status();
+}
+
+bool FlushTracker::settled_through(EventId id) const {
+    auto found = index_by_commit_.find(id.commit_lsn.value);
+    if (found == index_by_commit_.end())
+        // Not tracked: either popped (flushable, hence settled) or never registered.
+        return transactions_.empty() ? (last_commit_ && id.commit_lsn <= *last_commit_)
+                                     : id.commit_lsn < transactions_.front().commit_lsn;
+    const Transaction& txn = transactions_[found->second - popped_];
+    if (id.seq > txn.messages.size()) return false;
+    while (txn.settled_prefix < txn.messages.size() && txn.messages[txn.settled_prefix] == SlotState::settled)
+        ++txn.settled_prefix;
+    return txn.settled_prefix >= id.seq;
 }
 
 void FlushTracker::on_keepalive(Lsn wal_end) {

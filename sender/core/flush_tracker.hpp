@@ -52,6 +52,10 @@ public:
     void on_keepalive(Lsn wal_end);
 
     Lsn flushable_lsn() const { return flushable_; }
+    // True when every message of id's transaction up to id.seq is settled (a backfill chunk
+    // occupies a run of seqs and its progress may be saved once the run is settled), or the
+    // transaction is already behind the flushable position.
+    bool settled_through(EventId id) const;
 
     // True when every registered message is settled and no transaction is open.
     bool idle() const { return transactions_.empty(); }
@@ -66,6 +70,7 @@ private:
         std::optional<Lsn> end_lsn;       // set by the commit marker
         std::vector<SlotState> messages;  // index seq - 1
         std::size_t unsettled = 0;
+        mutable std::size_t settled_prefix = 0;  // messages[0, settled_prefix) are settled
     };
 
     void advance();

@@ -368,8 +368,9 @@ Status MessageScanner::check_record(const PluginMessage& m, unsigned seen) {
         case Action::truncate:
             if (!m.object) return missing("object");
             if (!m.table) return missing("table");
-            if (!m.xid) return missing("xid");
-            if (!m.commit_time) return missing("commit_time");
+            // Null in a backfilled row: it comes from a read, not from a transaction.
+            if (!(seen & f_xid)) return missing("xid");
+            if (!(seen & f_commit_time)) return missing("commit_time");
             if (!(seen & f_key)) return missing("key");
             break;
         default: break;

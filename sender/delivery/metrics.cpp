@@ -51,6 +51,10 @@ std::string Metrics::render_prometheus() const {
             requests_retried.load());
     counter("crmsync_dead_letters_total", "Records written to crmsync.dead_letters.", records_dead_lettered.load());
     counter("crmsync_reconnects_total", "Replication connections re-established.", reconnects.load());
+    out << "# HELP crmsync_backfill_rows_total Existing rows read by a backfill, by outcome.\n"
+           "# TYPE crmsync_backfill_rows_total counter\n";
+    out << "crmsync_backfill_rows_total{outcome=\"sent\"} " << backfill_rows_sent.load() << '\n';
+    out << "crmsync_backfill_rows_total{outcome=\"reread\"} " << backfill_rows_reread.load() << '\n';
     gauge("crmsync_slot_lag_bytes", "WAL between the server's end of WAL and the confirmed flush position.",
           static_cast<double>(slot_lag_bytes.load()));
     gauge("crmsync_flushed_lsn", "The LSN confirmed to Postgres, as a number.", static_cast<double>(flushed_lsn.load()));

@@ -22,6 +22,8 @@ struct Metrics {
     std::atomic<uint64_t> requests_retried{0};
     std::atomic<uint64_t> http_2xx{0}, http_4xx{0}, http_429{0}, http_5xx{0}, http_transport_errors{0};
     std::atomic<uint64_t> reconnects{0};
+    std::atomic<uint64_t> backfill_rows_sent{0};     // queued for delivery by a backfill
+    std::atomic<uint64_t> backfill_rows_reread{0};   // read again: a change of the key was streamed meanwhile
     std::atomic<int64_t> slot_lag_bytes{0};
     std::atomic<uint64_t> flushed_lsn{0};
     std::atomic<uint64_t> received_lsn{0};

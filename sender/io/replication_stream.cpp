@@ -85,14 +85,17 @@ Result<SlotInfo> ReplicationStream::slot_info(const std::string& slot) {
     return info;
 }
 
-Result<Lsn> ReplicationStream::create_slot(const std::string& slot) {
-    std::string command = "CREATE_REPLICATION_SLOT " + quote_identifier(slot) + " LOGICAL crmsync (SNAPSHOT 'nothing')";
+Result<CreatedSlot> ReplicationStream::create_slot(const std::string& slot, bool export_snapshot) {
+    std::string command = "CREATE_REPLICATION_SLOT " + quote_identifier(slot) + " LOGICAL crmsync (SNAPSHOT '" +
+                          (export_snapshot ? "export" : "nothing") + "')";
     PgResult result(PQexec(conn_, command.c_str()));
     if (PQresultStatus(result.get()) != PGRES_TUPLES_OK)
         return Error{"could not create replication slot \"" + slot + "\": " + last_error()};
     auto lsn = parse_lsn(PQgetvalue(result.get(), 0, 1));
     if (!lsn) return Error{"CREATE_REPLICATION_SLOT returned no consistent point"};
-    return *lsn;
+    CreatedSlot created{*lsn, {}};
+    if (export_snapshot && !PQgetisnull(result.get(), 0, 2)) created.snapshot_name = PQgetvalue(result.get(), 0, 2);
+    return created;
 }
 
 Status ReplicationStream::start(const std::string& slot, Lsn from,

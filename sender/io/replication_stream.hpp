@@ -27,6 +27,11 @@ struct SlotInfo {
     Lsn confirmed_flush;
 };
 
+struct CreatedSlot {
+    Lsn consistent_point;
+    std::string snapshot_name;  // empty unless exported
+};
+
 class ReplicationStream {
 public:
     // `conninfo` is the user's; replication=database and an application name are added.
@@ -36,8 +41,10 @@ public:
     ReplicationStream& operator=(const ReplicationStream&) = delete;
 
     Result<SlotInfo> slot_info(const std::string& slot);
-    // CREATE_REPLICATION_SLOT ... LOGICAL crmsync; returns the consistent point.
-    Result<Lsn> create_slot(const std::string& slot);
+    // CREATE_REPLICATION_SLOT ... LOGICAL crmsync. With `export_snapshot`, the snapshot of
+    // the consistent point stays importable (SET TRANSACTION SNAPSHOT) until this
+    // connection's next command.
+    Result<CreatedSlot> create_slot(const std::string& slot, bool export_snapshot);
     // START_REPLICATION SLOT "slot" LOGICAL <from> ("k" 'v', ...); then CopyBoth.
     Status start(const std::string& slot, Lsn from, const std::vector<std::pair<std::string, std::string>>& options);
 

@@ -6,6 +6,7 @@ import pytest
 
 from harness import Cluster, MockCrm, ROOT, SENDER_BIN, MOCK_BIN
 from scenario import SCHEMA
+from sync_run import Run
 
 
 def pytest_configure(config):
@@ -36,3 +37,17 @@ def mock_crm(workdir):
     m.start()
     yield m
     m.stop()
+
+
+@pytest.fixture
+def run_factory(cluster, mock_crm, workdir):
+    runs = []
+
+    def make(crm, fmt, extra=""):
+        r = Run(cluster, mock_crm, workdir, crm, fmt, extra)
+        runs.append(r)
+        return r
+
+    yield make
+    for r in runs:
+        r.close()

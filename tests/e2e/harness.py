@@ -187,6 +187,14 @@ drain_timeout_ms = 10000
         self.proc = subprocess.Popen([SENDER_BIN, "run", "--config", self.config], stdout=subprocess.DEVNULL,
                                      stderr=open(self.log_path, "ab"))
 
+    def backfill(self, tables=(), timeout=300):
+        """`crmsync-sender backfill`: returns (exit status, stderr)."""
+        args = [SENDER_BIN, "backfill", "--config", self.config]
+        for table in tables:
+            args += ["--table", table]
+        done = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=timeout)
+        return done.returncode, done.stderr
+
     def kill(self, sig=signal.SIGKILL):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)

@@ -218,12 +218,16 @@ CREATE EXTENSION crmsync;
 CREATE TABLE public.contacts (email text PRIMARY KEY, first_name text, score int);
 SELECT crmsync.map('pkgtest', 'public.contacts', 'contacts', 'email',
                    properties => '{"email":"email","first_name":"firstname","score":"score"}');
+-- There before the sender: its initial sync sends it.
+INSERT INTO public.contacts VALUES ('dee@example.com', 'Dee', 5);
 -- The sender's role, with exactly the grants README.Debian gives it.
 CREATE ROLE crmsync LOGIN REPLICATION;
 GRANT USAGE ON SCHEMA crmsync TO crmsync;
 GRANT SELECT ON ALL TABLES IN SCHEMA crmsync TO crmsync;
 GRANT INSERT ON crmsync.dead_letters TO crmsync;
 GRANT USAGE ON SEQUENCE crmsync.dead_letters_id_seq TO crmsync;
+GRANT INSERT, UPDATE ON crmsync.backfills TO crmsync;
+GRANT SELECT ON public.contacts TO crmsync;  -- each mapped table (backfill)
 SQL
 [ "$(psql_ -c "SELECT extversion FROM pg_extension WHERE extname = 'crmsync'")" = 0.1.0 ] \
     || fail "CREATE EXTENSION crmsync did not install version 0.1.0"
@@ -278,7 +282,8 @@ synced() {
     curl -fsS "$MOCK/_mock/state" | python3 -c '
 import json, sys
 c = json.load(sys.stdin).get("contacts", {})
-want = {"ann@example.com": ("Ann", "10"), "bob@example.com": ("Bob", "2"), "cy@example.com": ("Cy", "4")}
+want = {"ann@example.com": ("Ann", "10"), "bob@example.com": ("Bob", "2"), "cy@example.com": ("Cy", "4"),
+        "dee@example.com": ("Dee", "5")}
 ok = all(k in c and c[k].get("firstname") == f and str(c[k].get("score")) == s for k, (f, s) in want.items())
 sys.exit(0 if ok and "poison@example.com" not in c else 1)'
 }
@@ -293,6 +298,8 @@ if ! synced; then
 fi
 [ "$(psql_ -c "SELECT key FROM crmsync.dead_letters")" = poison@example.com ] \
     || fail "the rejected record is not in crmsync.dead_letters"
+[ "$(psql_ -c "SELECT state || ' ' || rows_sent FROM crmsync.backfills WHERE crm = 'pkgtest'")" = "done 1" ] \
+    || fail "the initial sync did not finish: $(psql_ -c 'SELECT * FROM crmsync.backfills')"
 ! grep -q "$TOKEN" "$WORK/sender.log" || fail "the token appears in the sender's log"
 kill -TERM "$sender_pid"
 rc=0; wait "$sender_pid" || rc=$?
