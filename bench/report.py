@@ -251,6 +251,16 @@ plot 'e2e_outage.dat' using 1:3 with lines lw 2 lc rgb '#1b7837' title 'sender R
 
 # --- micro-benchmarks ---------------------------------------------------------------------
 
+def backfill_section(d):
+    path = os.path.join(d, "backfill.csv")
+    if not os.path.exists(path):
+        return "\n(not run)\n"
+    rows = read_csv(path)
+    body = [[r["format"], r["phase"], r["rows"], fmt_rate(num(r["rows_per_s"])), f'{num(r["seconds"]):.1f} s',
+             f'{num(r["sender_cpu_pct"]):.0f} %', f'{num(r["sender_rss_mb"]):.0f} MB'] for r in rows]
+    return "\n" + table(["format", "phase", "rows", "rows/s", "time", "sender CPU", "sender RSS"], body) + "\n"
+
+
 def micro_section(d):
     parts = []
     for name, title in (("render_bench", "Renderer (plugin/render)"), ("batch_bench", "Sender batch assembly "
@@ -370,6 +380,14 @@ writer = the loading backends (where outbox triggers run).
 ## Sender memory while the CRM is down
 
 {outage_text}
+## Backfill
+
+Existing rows of the CRM-like contacts table into the mock CRM through the real sender
+(`bench/backfill_throughput.py`): `initial` = the sender creates its slot and copies the table
+in the slot's snapshot; `resync` = the mock CRM is wiped and `crmsync-sender backfill --table
+contacts` re-syncs it with watermarks while the sender streams. Time until every row was
+accepted and confirmed.
+{backfill_section(d)}
 ## Micro-benchmarks
 {micro_section(d)}
 ## Profiles

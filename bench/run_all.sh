@@ -47,12 +47,14 @@ if [ "$MODE" = full ]; then
     E2E_ARGS=(--rates 1000,5000,10000,20000,50000 --seconds 10 --max-seconds 15 --replay-events 200000
               --outage-s 60 --outage-around-s 10 --outage-rate 5000)
     MICRO_ARGS=(--benchmark_min_time=0.3 --benchmark_repetitions=3)
+    BACKFILL_ARGS=(--rows 500000)
 else
     DECODE_RUNS=2
     DECODE_ARGS=(--changes crm=40000,narrow=30000,wide=8000 --runs $DECODE_RUNS)
     E2E_ARGS=(--rates 1000,5000,10000,20000,50000 --seconds 3 --max-seconds 4 --replay-events 30000
               --outage-s 10 --outage-around-s 3 --outage-rate 2000 --max-wait-s 20)
     MICRO_ARGS=(--benchmark_min_time=0.05 --benchmark_repetitions=2)
+    BACKFILL_ARGS=(--rows 50000)
 fi
 if [ "$PROFILE" = 1 ]; then
     DECODE_ARGS+=(--profile crmsync_webhook,pgoutput)
@@ -115,6 +117,9 @@ $PY "$BENCH/decode_throughput.py" --out "$OUT" "${DECODE_ARGS[@]}"
 
 step "end to end: crmsync, outbox + poller, node + wal2json; CRM outage"
 $PY "$BENCH/e2e_latency.py" --out "$OUT" "${E2E_ARGS[@]}"
+
+step "backfill: existing rows into the mock CRM (initial sync, re-sync while streaming)"
+$PY "$BENCH/backfill_throughput.py" --out "$OUT" "${BACKFILL_ARGS[@]}"
 
 step "report"
 {

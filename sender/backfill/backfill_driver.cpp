@@ -9,7 +9,8 @@ namespace crmsync::sender {
 namespace {
 
 using namespace std::chrono_literals;
-constexpr auto kRequestPoll = 2s;         // how often an idle sender looks for new requests
+constexpr auto kRequestPoll = 1s;         // how often an idle sender looks for new requests
+constexpr auto kRetryPause = 30s;         // after a failed re-sync step
 constexpr auto kHorizonCheck = 20ms;      // how often it looks whether older transactions ended
 constexpr auto kHorizonPatience = 10s;    // then it says what it waits for
 // A row changed by the stream during each of its reads is read again at most this often;
@@ -74,7 +75,24 @@ Status BackfillDriver::start_table(const BackfillProgress& progress, const std::
 Result<BackfillDriver::Step> BackfillDriver::step(const FlushTracker& tracker, bool room, Clock::time_point now) {
     if (auto saved = save_settled(tracker, now); !saved) return Error{saved.error()};
     if (phase_ == Phase::initial) return step_initial(room, now);
-    return step_watermark(room, now);
+    auto step = step_watermark(room, now);
+    if (!step) {
+        pause(step.error(), now);
+        return Step{};
+    }
+    return step;
+}
+
+// A re-sync that fails (a lost privilege, a dropped table, a lost connection) must not stop
+// streaming: the table waits and is tried again from its last saved chunk.
+void BackfillDriver::pause(const std::string& why, Clock::time_point now) {
+    log_error("backfill" + (run_ ? " of " + run_->table.source : std::string()) + " paused: " + why +
+              "; trying again in " + std::to_string(kRetryPause.count()) + " s");
+    run_.reset();
+    pending_.reset();
+    queue_.clear();
+    phase_ = Phase::idle;
+    next_poll_ = now + kRetryPause;
 }
 
 Result<BackfillDriver::Step> BackfillDriver::step_initial(bool room, Clock::time_point now) {

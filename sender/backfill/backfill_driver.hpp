@@ -101,6 +101,7 @@ private:
     Result<Step> step_initial(bool room, Clock::time_point now);
     Result<Step> step_watermark(bool room, Clock::time_point now);
     Status save_settled(const FlushTracker& tracker, Clock::time_point now);
+    void pause(const std::string& why, Clock::time_point now);
     Status finish_table(const std::string& source, std::int64_t sent, std::int64_t reread, Clock::time_point now);
 
     const Config& config_;

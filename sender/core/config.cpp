@@ -443,7 +443,7 @@ void ConfigReader::build() {
                                                      "(skip changes that carry a replication origin)");
     }
     config.backfill.initial_sync = get_bool("backfill", "initial_sync").value_or(true);
-    config.backfill.chunk_rows = static_cast<std::size_t>(get_integer("backfill", "chunk_rows", 2000, 10, 100'000, " rows"));
+    config.backfill.chunk_rows = static_cast<std::size_t>(get_integer("backfill", "chunk_rows", 5000, 10, 100'000, " rows"));
     config.source.changed_only = get_bool("source", "changed_only").value_or(false);
     config.source.messages = get_bool("source", "messages").value_or(true);
 

@@ -58,7 +58,7 @@ struct MetricsConfig {
 
 struct BackfillConfig {
     bool initial_sync = true;      // a slot the sender creates starts with a copy of every mapped table
-    std::size_t chunk_rows = 2000; // rows per read (and per re-sync watermark)
+    std::size_t chunk_rows = 5000; // rows per read (and per re-sync watermark)
 };
 
 struct Config {
