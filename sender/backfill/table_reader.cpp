@@ -25,9 +25,9 @@ Result<BackfillTable> TableReader::describe(const std::string& source) {
                      " does not exist any more: fix the mapping with crmsync.map()"};
     BackfillTable table{source, *row[0], *row[1], *row[2], row[3] ? std::stoll(*row[3]) : -1};
     if (table.estimate <= 0) {  // never analyzed (-1) or looks empty: count
+        // A failure here (no SELECT on the table) shows again, with its reason, on the first read.
         auto counted = sql_.exec("SELECT count(*) FROM " + table.qualified_name);
-        if (!counted) return Error{"counting the rows of " + source + ": " + counted.error()};
-        table.estimate = std::stoll(*counted->front()[0]);
+        table.estimate = counted ? std::stoll(*counted->front()[0]) : 0;
     }
     return table;
 }
@@ -94,7 +94,7 @@ Result<Chunk> TableReader::read_with_watermark(const BackfillTable& table, const
                                                const std::string& watermark) {
     auto fail = [&](const std::string& what, const std::string& error) -> Result<Chunk> {
         (void)sql_.exec("ROLLBACK");
-        return Error{what + ": " + error};
+        return Error{what.empty() ? error : what + ": " + error};
     };
     if (auto begun = sql_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ"); !begun)
         return Error{"starting a re-sync chunk's transaction: " + begun.error()};
@@ -106,10 +106,10 @@ Result<Chunk> TableReader::read_with_watermark(const BackfillTable& table, const
     Chunk chunk;
     chunk.last = true;
     if (!reread_ids.empty())
-        if (auto read = read_by_id(table, reread_ids, chunk); !read) return fail("reading a chunk", read.error());
+        if (auto read = read_by_id(table, reread_ids, chunk); !read) return fail("", read.error());
     if (!keyset_done) {
         auto range = read_chunk(table, after_id);
-        if (!range) return fail("reading a chunk", range.error());
+        if (!range) return fail("", range.error());
         chunk.last = range->last;
         chunk.last_id = range->last_id;
         for (ChunkRow& row : range->rows) chunk.rows.push_back(std::move(row));

@@ -215,7 +215,7 @@ void ConfigReader::gather_file(const toml::table& root) {
     for (auto&& [name, node] : root) {
         const std::string section(name.str());
         if (!node.is_table()) {
-            std::string hint = "every key belongs to a section ([source], [target], [delivery], [metrics])";
+            std::string hint = "every key belongs to a section ([source], [target], [delivery], [metrics], [backfill])";
             for (const auto& spec : kKeys)
                 if (spec.key == section) hint = "put it under [" + std::string(spec.section) + "]";
             error(where(name.source()), "key " + in_quotes(section) + " outside a section; " + hint);

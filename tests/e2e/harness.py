@@ -29,7 +29,8 @@ def wait_until(predicate, timeout, what, interval=0.2):
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            # `what` may be a callable, so that what it reports (a log tail) is from now.
+            raise AssertionError(f"timed out after {timeout}s waiting for {what() if callable(what) else what}")
         time.sleep(interval)
 
 

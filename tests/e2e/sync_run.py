@@ -24,7 +24,7 @@ class Run:
         self.sender.start()
         wait_until(lambda: self.cluster.query(
             "SELECT active FROM pg_replication_slots WHERE slot_name = %s", (self.slot,)) == [(True,)],
-            30, f"the sender to stream slot {self.slot}; sender log:\n{self.sender.log()[-3000:]}")
+            30, lambda: f"the sender to stream slot {self.slot}; sender log:\n{self.sender.log()[-3000:]}")
 
     def wait_delivered(self, timeout=180):
         """Until the slot's confirmed position passes everything written so far: every change
@@ -33,7 +33,7 @@ class Run:
         wait_until(lambda: self.cluster.query(
             "SELECT confirmed_flush_lsn >= %s::pg_lsn FROM pg_replication_slots WHERE slot_name = %s",
             (target, self.slot)) == [(True,)], timeout,
-            f"the sender to confirm {target}; sender log:\n{self.sender.log()[-3000:]}")
+            lambda: f"the sender to confirm {target}; sender log:\n{self.sender.log()[-3000:]}")
 
     def assert_in_step(self, poison_keys=()):
         expected = expected_state(self.cluster, self.crm, self.fmt, exclude_keys=set(poison_keys))

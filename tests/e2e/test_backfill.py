@@ -12,7 +12,7 @@ import time
 import pytest
 
 from harness import wait_until
-from scenario import count_changes, insert_statements
+from scenario import compare_states, count_changes, expected_state, insert_statements
 
 EXISTING_CONTACTS = 200_000
 
@@ -92,7 +92,7 @@ def all_done(run, tables=("companies", "contacts", "deals")):
 
 def wait_all_done(run, timeout=240, tables=("companies", "contacts", "deals")):
     wait_until(lambda: all_done(run, tables), timeout,
-               f"every backfill to finish: {backfill_rows(run)}; sender log:\n{run.sender.log()[-3000:]}")
+               lambda: f"every backfill to finish: {backfill_rows(run)}; sender log:\n{run.sender.log()[-3000:]}")
 
 
 @pytest.mark.parametrize("fmt", ["webhook", "hubspot"])
@@ -123,7 +123,7 @@ def test_initial_sync_resumes_after_a_kill_without_resending_finished_tables(run
     workload = Workload(run.cluster, seed_value=12).start()
     run.start_sender()
     wait_until(lambda: backfill_rows(run).get("contacts", ("", "", "", 0))[2] >= 40_000, 120,
-               f"the contacts backfill to be under way: {backfill_rows(run)}")
+               lambda: f"the contacts backfill to be under way: {backfill_rows(run)}")
     companies_done = run.cluster.query(
         "SELECT finished_at FROM crmsync.backfills WHERE crm = %s AND source = 'companies'::regclass", (run.crm,))
     run.sender.kill()
@@ -186,3 +186,53 @@ def test_backfill_command_names_what_is_wrong(run_factory):
     code, output = run.sender.backfill(["crmsync.dead_letters"])
     assert code == 2 and "crmsync.dead_letters is not mapped for crm \"resync_bad\"" in output, output
     assert run.cluster.query("SELECT count(*) FROM crmsync.backfills WHERE crm = %s", (run.crm,)) == [(0,)]
+
+
+VIEW = "SET ROLE bf_sender; SELECT source::text, state FROM crmsync.backfills WHERE crm = 'resync_grant' AND state <> 'done'"
+
+
+def test_a_resync_the_role_may_not_read_waits_and_streaming_goes_on(run_factory, mock_crm, cluster):
+    """The sender's role has the grants docs/security.md lists, except SELECT on contacts:
+    the re-sync of contacts pauses with the reason, changes keep streaming, and once the
+    grant is given the re-sync finishes on its own."""
+    cluster.query("DROP ROLE IF EXISTS bf_sender")
+    cluster.query("""
+        CREATE ROLE bf_sender LOGIN REPLICATION;
+        GRANT USAGE ON SCHEMA crmsync TO bf_sender;
+        GRANT SELECT ON crmsync.mappings TO bf_sender;
+        GRANT INSERT ON crmsync.dead_letters TO bf_sender;
+        GRANT SELECT (crm, event_id) ON crmsync.dead_letters TO bf_sender;
+        GRANT USAGE ON SEQUENCE crmsync.dead_letters_id_seq TO bf_sender;
+        GRANT SELECT, INSERT, UPDATE ON crmsync.backfills TO bf_sender;
+        GRANT SELECT ON companies, deals TO bf_sender;
+    """)
+    try:
+        run = run_factory("resync_grant", "webhook", extra="\n[backfill]\ninitial_sync = false\n")
+        with open(run.sender.config) as f:
+            config = f.read()
+        with open(run.sender.config, "w") as f:
+            f.write(config.replace("user=postgres", "user=bf_sender"))
+        run.start_sender()
+        seed(run.cluster, contacts=3000, companies=100, deals=100)
+        run.wait_delivered()
+        mock_crm.reset()
+        run.cluster.query("INSERT INTO crmsync.backfills (crm, source) VALUES (%s, 'contacts'), (%s, 'deals')",
+                          (run.crm, run.crm))
+        wait_until(lambda: "backfill of contacts paused: reading contacts for the backfill: ERROR:  permission denied "
+                           "for table contacts" in run.sender.log(), 30, f"the pause; {backfill_rows(run)}; {cluster.query(VIEW)}; log:\n{run.sender.log()[-2000:]}")
+        run.cluster.query("INSERT INTO companies VALUES (900001, 'late.example', 'Late', 1, '2020-01-01')")
+        wait_until(lambda: "900001" in mock_crm.state().get("companies", {}), 30, "a streamed change during the pause")
+        run.cluster.query("GRANT SELECT ON contacts TO bf_sender")
+        wait_all_done(run, timeout=90, tables=("contacts", "deals"))
+        run.wait_delivered()
+        expected = {obj: rows for obj, rows in expected_state(run.cluster, run.crm, "webhook").items()
+                    if obj in ("contacts", "deals")}
+        expected["companies"] = {k: v for k, v in expected_state(run.cluster, run.crm, "webhook")["companies"].items()
+                                 if k == "900001"}
+        problems = compare_states(expected, mock_crm.state(), "webhook")
+        assert not problems, "\n".join(problems)
+        run.close()
+    finally:
+        cluster.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                      "WHERE slot_name = 'crmsync_resync_grant' AND NOT active")
+        cluster.query("DROP OWNED BY bf_sender; DROP ROLE bf_sender")

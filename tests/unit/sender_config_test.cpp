@@ -153,7 +153,7 @@ TEST_F(ConfigTest, UnknownSectionSuggestsTheClosest) {
     expect_error(parse(std::string(kMinimal) + "[delivry]\nlinger_ms = 5\n"),
                  {"crm.toml:5:", "unknown section [delivry]", "did you mean [delivery]?"});
     expect_error(parse(std::string(kMinimal) + "[logging]\nlevel = 1\n"),
-                 {"unknown section [logging]", "accepted sections: source, target, delivery, metrics"});
+                 {"unknown section [logging]", "accepted sections: source, target, delivery, metrics, backfill"});
 }
 
 TEST_F(ConfigTest, UnknownKeySuggestsTheClosestOrTheRightSection) {
@@ -319,9 +319,11 @@ TEST_F(ConfigTest, MissingConfigFileIsAnError) {
 
 TEST_F(ConfigTest, KeysAreListed) {
     const auto keys = config_keys();
-    EXPECT_EQ(keys.size(), 20u);
+    EXPECT_EQ(keys.size(), 22u);
     EXPECT_NE(std::find(keys.begin(), keys.end(), "delivery.rate_limit"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "source.origin"), keys.end());
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "backfill.initial_sync"), keys.end());
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "backfill.chunk_rows"), keys.end());
 }
 
 TEST_F(ConfigTest, PluginOptionsPassThroughSource) {
@@ -340,4 +342,86 @@ TEST_F(ConfigTest, PluginOptionsPassThroughSource) {
 
     expect_error(parse(std::string(kMinimal), {{"CRMSYNC_SOURCE_ORIGIN", "local"}}),
                  {"[source] origin = \"local\"", "expected any", "none"});
+}
+
+TEST_F(ConfigTest, BackfillDefaults) {
+    const ConfigLoad load = parse(kMinimal);
+    ASSERT_TRUE(load.config) << all(load.errors);
+    EXPECT_TRUE(load.config->backfill.initial_sync);
+    EXPECT_EQ(load.config->backfill.chunk_rows, 5000u);  // docs/backfill.md, docs/operations.md
+    // The loader's fallback and the struct's default agree.
+    EXPECT_EQ(load.config->backfill.chunk_rows, BackfillConfig{}.chunk_rows);
+    EXPECT_EQ(load.config->backfill.initial_sync, BackfillConfig{}.initial_sync);
+
+    // An empty [backfill] section changes nothing either.
+    const ConfigLoad empty = parse(std::string(kMinimal) + "[backfill]\n");
+    ASSERT_TRUE(empty.config) << all(empty.errors);
+    EXPECT_TRUE(empty.config->backfill.initial_sync);
+    EXPECT_EQ(empty.config->backfill.chunk_rows, 5000u);
+}
+
+TEST_F(ConfigTest, BackfillKeysFromTheFile) {
+    const ConfigLoad load = parse(std::string(kMinimal) + "[backfill]\ninitial_sync = false\nchunk_rows = 500\n");
+    ASSERT_TRUE(load.config) << all(load.errors);
+    EXPECT_TRUE(load.warnings.empty()) << all(load.warnings);
+    EXPECT_FALSE(load.config->backfill.initial_sync);
+    EXPECT_EQ(load.config->backfill.chunk_rows, 500u);
+    // The other sections keep their defaults.
+    EXPECT_TRUE(load.config->source.create_slot);
+    EXPECT_EQ(load.config->delivery.max_in_flight, 4u);
+
+    // The bounds themselves are accepted.
+    EXPECT_EQ(parse(std::string(kMinimal) + "[backfill]\nchunk_rows = 10\n").config->backfill.chunk_rows, 10u);
+    EXPECT_EQ(parse(std::string(kMinimal) + "[backfill]\nchunk_rows = 100000\n").config->backfill.chunk_rows, 100000u);
+}
+
+TEST_F(ConfigTest, BackfillKeysFromTheEnvironment) {
+    const ConfigLoad load = parse(std::string(kMinimal) + "[backfill]\nchunk_rows = 500\ninitial_sync = true\n",
+                                  {{"CRMSYNC_BACKFILL_CHUNK_ROWS", "25000"}, {"CRMSYNC_BACKFILL_INITIAL_SYNC", "off"}});
+    ASSERT_TRUE(load.config) << all(load.errors);
+    EXPECT_EQ(load.config->backfill.chunk_rows, 25000u);
+    EXPECT_FALSE(load.config->backfill.initial_sync);
+
+    const ConfigLoad only_env = parse(kMinimal, {{"CRMSYNC_BACKFILL_CHUNK_ROWS", "10"}});
+    ASSERT_TRUE(only_env.config) << all(only_env.errors);
+    EXPECT_EQ(only_env.config->backfill.chunk_rows, 10u);
+    EXPECT_TRUE(only_env.config->backfill.initial_sync);
+
+    expect_error(parse(kMinimal, {{"CRMSYNC_BACKFILL_CHUNK_ROWS", "lots"}}),
+                 {"environment CRMSYNC_BACKFILL_CHUNK_ROWS", "\"lots\" is not an integer", "[backfill] chunk_rows"});
+    expect_error(parse(kMinimal, {{"CRMSYNC_BACKFILL_INITIAL_SYNC", "sometimes"}}),
+                 {"environment CRMSYNC_BACKFILL_INITIAL_SYNC", "not a boolean"});
+    expect_error(parse(kMinimal, {{"CRMSYNC_BACKFILL_CHUNK_SIZE", "100"}}),
+                 {"unknown setting CRMSYNC_BACKFILL_CHUNK_SIZE", "did you mean CRMSYNC_BACKFILL_CHUNK_ROWS?"});
+}
+
+TEST_F(ConfigTest, BackfillChunkRowsOutOfRange) {
+    expect_error(parse(std::string(kMinimal) + "[backfill]\nchunk_rows = 9\n"),
+                 {"crm.toml:6:14", "[backfill] chunk_rows = 9 is out of range; expected 10 to 100000 rows"});
+    expect_error(parse(std::string(kMinimal) + "[backfill]\nchunk_rows = 100001\n"),
+                 {"[backfill] chunk_rows = 100001 is out of range; expected 10 to 100000 rows"});
+    expect_error(parse(std::string(kMinimal) + "[backfill]\nchunk_rows = -1\n"), {"chunk_rows = -1 is out of range"});
+    expect_error(parse(kMinimal, {{"CRMSYNC_BACKFILL_CHUNK_ROWS", "0"}}),
+                 {"environment CRMSYNC_BACKFILL_CHUNK_ROWS", "chunk_rows = 0 is out of range; expected 10 to 100000 rows"});
+}
+
+TEST_F(ConfigTest, BackfillWrongTypes) {
+    expect_error(parse(std::string(kMinimal) + "[backfill]\ninitial_sync = \"yes\"\n"),
+                 {"crm.toml:6:16", "[backfill] initial_sync must be a boolean (true or false), not a string"});
+    expect_error(parse(std::string(kMinimal) + "[backfill]\nchunk_rows = 2000.0\n"),
+                 {"[backfill] chunk_rows must be an integer, not a floating-point number"});
+}
+
+TEST_F(ConfigTest, BackfillUnknownKeys) {
+    expect_error(parse(std::string(kMinimal) + "[backfill]\nchunk_row = 100\n"),
+                 {"crm.toml:6:1", "unknown key \"chunk_row\" in [backfill]", "did you mean \"chunk_rows\"?"});
+    expect_error(parse(std::string(kMinimal) + "[backfill]\nparallel = 4\n"),
+                 {"unknown key \"parallel\" in [backfill]", "accepted keys: initial_sync, chunk_rows"});
+    // A key of another section, and a backfill key outside its section.
+    expect_error(parse(std::string(kMinimal) + "[backfill]\nlinger_ms = 5\n"), {"\"linger_ms\"", "belongs in [delivery]"});
+    expect_error(parse(std::string(kMinimal) + "[delivery]\nchunk_rows = 500\n"),
+                 {"unknown key \"chunk_rows\" in [delivery]", "belongs in [backfill]"});
+    expect_error(parse("chunk_rows = 500\n" + std::string(kMinimal)), {"crm.toml:1:1", "outside a section", "[backfill]"});
+    expect_error(parse(std::string(kMinimal) + "[backfil]\nchunk_rows = 500\n"),
+                 {"unknown section [backfil]", "did you mean [backfill]?"});
 }

@@ -211,3 +211,121 @@ TEST(FlushTracker, NonTransactionalMessageIsATransactionOfItsOwn) {
     ASSERT_TRUE(tracker.settle(id(200, 1)));
     EXPECT_EQ(tracker.flushable_lsn(), Lsn{208});
 }
+
+// settled_through: a backfill chunk occupies a run of seqs; its progress may be saved once
+// every seq up to its last is settled, whatever order they settled in.
+TEST(FlushTracker, SettledThroughNeedsTheWholePrefix) {
+    FlushTracker tracker;
+    transaction(tracker, 100, 5);
+    for (std::uint64_t seq = 1; seq <= 5; ++seq) EXPECT_FALSE(tracker.settled_through(id(100, seq))) << seq;
+
+    ASSERT_TRUE(tracker.settle(id(100, 3)));
+    ASSERT_TRUE(tracker.settle(id(100, 2)));
+    EXPECT_FALSE(tracker.settled_through(id(100, 1)));
+    EXPECT_FALSE(tracker.settled_through(id(100, 2)));
+    EXPECT_FALSE(tracker.settled_through(id(100, 3)));
+
+    ASSERT_TRUE(tracker.settle(id(100, 1)));
+    EXPECT_TRUE(tracker.settled_through(id(100, 1)));
+    EXPECT_TRUE(tracker.settled_through(id(100, 2)));
+    EXPECT_TRUE(tracker.settled_through(id(100, 3)));
+    EXPECT_FALSE(tracker.settled_through(id(100, 4)));
+    EXPECT_FALSE(tracker.settled_through(id(100, 5)));
+
+    ASSERT_TRUE(tracker.settle(id(100, 5)));
+    EXPECT_FALSE(tracker.settled_through(id(100, 5)));  // 4 is still out
+    EXPECT_EQ(tracker.flushable_lsn(), Lsn{0});
+    ASSERT_TRUE(tracker.settle(id(100, 4)));
+    EXPECT_TRUE(tracker.settled_through(id(100, 4)));
+    EXPECT_TRUE(tracker.settled_through(id(100, 5)));
+}
+
+TEST(FlushTracker, SettledThroughInAnOpenTransactionAndBehindAnUnsettledOne) {
+    // A re-sync's events follow its watermark message in the watermark's transaction; the
+    // transaction may still be open, and older ones may still be unsettled.
+    FlushTracker tracker;
+    transaction(tracker, 100, 1);
+    ASSERT_TRUE(tracker.on_message(id(200, 1)));
+    ASSERT_TRUE(tracker.on_message(id(200, 2)));
+    ASSERT_TRUE(tracker.settle(id(200, 2)));
+    ASSERT_TRUE(tracker.settle(id(200, 1)));
+    EXPECT_TRUE(tracker.settled_through(id(200, 2)));
+    EXPECT_FALSE(tracker.settled_through(id(200, 3)));  // not registered yet
+    ASSERT_TRUE(tracker.on_message(id(200, 3)));
+    EXPECT_FALSE(tracker.settled_through(id(200, 3)));  // registered, pending
+    EXPECT_TRUE(tracker.settled_through(id(200, 2)));
+    EXPECT_FALSE(tracker.settled_through(id(100, 1)));
+    EXPECT_EQ(tracker.flushable_lsn(), Lsn{0});
+}
+
+TEST(FlushTracker, SettledThroughAnUnregisteredSeqIsFalse) {
+    FlushTracker tracker;
+    transaction(tracker, 100, 2);
+    ASSERT_TRUE(tracker.settle(id(100, 1)));
+    EXPECT_TRUE(tracker.settled_through(id(100, 1)));
+    EXPECT_FALSE(tracker.settled_through(id(100, 3)));
+    EXPECT_FALSE(tracker.settled_through(id(100, 1000)));
+}
+
+TEST(FlushTracker, SettledThroughAFlushedTransactionIsTrue) {
+    FlushTracker tracker;
+    transaction(tracker, 100, 2);
+    transaction(tracker, 200, 1);
+    ASSERT_TRUE(tracker.settle(id(100, 2)));
+    ASSERT_TRUE(tracker.settle(id(100, 1)));
+    ASSERT_EQ(tracker.flushable_lsn(), Lsn{108});
+    ASSERT_EQ(tracker.tracked_transactions(), 1u);  // 100 popped, 200 still tracked
+    EXPECT_TRUE(tracker.settled_through(id(100, 1)));
+    EXPECT_TRUE(tracker.settled_through(id(100, 2)));
+    EXPECT_FALSE(tracker.settled_through(id(200, 1)));
+
+    ASSERT_TRUE(tracker.settle(id(200, 1)));
+    ASSERT_TRUE(tracker.idle());  // everything popped
+    EXPECT_TRUE(tracker.settled_through(id(100, 2)));
+    EXPECT_TRUE(tracker.settled_through(id(200, 1)));
+}
+
+TEST(FlushTracker, SettledThroughANeverRegisteredTransactionIsFalse) {
+    FlushTracker fresh(Lsn{50});
+    EXPECT_FALSE(fresh.settled_through(id(100, 1)));
+
+    FlushTracker tracker;
+    transaction(tracker, 100, 1);
+    EXPECT_FALSE(tracker.settled_through(id(300, 1)));  // later than anything known, 100 pending
+    ASSERT_TRUE(tracker.settle(id(100, 1)));
+    ASSERT_TRUE(tracker.idle());
+    EXPECT_FALSE(tracker.settled_through(id(300, 1)));  // later than anything known, nothing pending
+    EXPECT_FALSE(tracker.settled_through(id(101, 1)));
+
+    transaction(tracker, 200, 1);
+    EXPECT_FALSE(tracker.settled_through(id(300, 1)));  // between tracked ones: still unknown
+    EXPECT_FALSE(tracker.settled_through(id(250, 1)));
+}
+
+// The prefix is cached between calls; settling around it in random order must never make
+// the answer stale or let it run ahead of the settled prefix.
+TEST(FlushTracker, SettledThroughMatchesTheSettledPrefixUnderRandomOrder) {
+    std::mt19937_64 random(7);
+    FlushTracker tracker;
+    constexpr std::uint64_t kMessages = 300;
+    ASSERT_TRUE(tracker.on_message(id(100, 1)));  // the watermark message
+    for (std::uint64_t seq = 2; seq <= kMessages; ++seq) ASSERT_TRUE(tracker.on_message(id(100, seq)));
+    ASSERT_TRUE(tracker.on_commit(Lsn{100}, Lsn{108}, kMessages));
+    std::vector<std::uint64_t> order;
+    for (std::uint64_t seq = 1; seq <= kMessages; ++seq) order.push_back(seq);
+    std::shuffle(order.begin(), order.end(), random);
+    std::vector<bool> settled(kMessages + 1, false);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        ASSERT_TRUE(tracker.settle(id(100, order[i])));
+        settled[order[i]] = true;
+        std::uint64_t prefix = 0;
+        while (prefix < kMessages && settled[prefix + 1]) ++prefix;
+        for (std::uint64_t probe : {order[i], prefix, prefix + 1, std::uint64_t{1}, kMessages}) {
+            if (probe == 0 || probe > kMessages) continue;
+            ASSERT_EQ(tracker.settled_through(id(100, probe)), probe <= prefix)
+                << "probe " << probe << " after " << i + 1 << " settles, prefix " << prefix;
+        }
+    }
+    EXPECT_TRUE(tracker.idle());
+    EXPECT_TRUE(tracker.settled_through(id(100, kMessages)));
+}

@@ -223,3 +223,89 @@ TEST(CommitTime, ParsesRfc3339) {
                                  "2024-01-01T00:00:00Zjunk", "2024-1-01T00:00:00Z", "2024-01-01T00:00:00+0100"})
         EXPECT_FALSE(parse_commit_time(bad)) << bad;
 }
+
+// A backfilled row (crmsync.render(), restamped) comes from a read, not from a transaction:
+// its xid and commit_time are null. The fields must still be there.
+TEST(PluginMessage, AcceptsNullXidAndCommitTimeInBackfilledRows) {
+    const PluginMessage upsert = must_parse(
+        R"({"action":"upsert","object":"contacts","key":"ann@example.com","table":"public.contacts","commit_lsn":"0/16B37A0","seq":7,"xid":null,"commit_time":null,"record":{"id":"ann@example.com","properties":{"a":1}}})");
+    EXPECT_EQ(upsert.action, Action::upsert);
+    EXPECT_EQ(upsert.key, "ann@example.com");
+    EXPECT_EQ(upsert.event_id(), (EventId{Lsn{0x16B37A0}, 7}));
+    EXPECT_FALSE(upsert.xid);
+    EXPECT_FALSE(upsert.commit_time);
+    EXPECT_FALSE(upsert.commit_time_us);
+    EXPECT_EQ(upsert.record, R"({"id":"ann@example.com","properties":{"a":1}})");
+
+    const PluginMessage unkeyed = must_parse(
+        R"({"action":"upsert","object":"contacts","key":null,"table":"public.contacts","commit_lsn":"0/1","seq":1,"xid":null,"commit_time":null,"error":"id column email is NULL","record":{"id":null,"properties":{}}})");
+    EXPECT_FALSE(unkeyed.key);
+    EXPECT_FALSE(unkeyed.xid);
+    EXPECT_EQ(unkeyed.error, "id column email is NULL");
+
+    const PluginMessage del = must_parse(
+        R"({"action":"delete","object":"contacts","key":"ann@example.com","table":"public.contacts","commit_lsn":"0/1","seq":2,"xid":null,"commit_time":null,"record":null})");
+    EXPECT_EQ(del.action, Action::delete_);
+    EXPECT_FALSE(del.xid);
+    EXPECT_FALSE(del.commit_time);
+    EXPECT_TRUE(del.record_is_null());
+
+    const PluginMessage truncate = must_parse(
+        R"({"action":"truncate","object":"contacts","key":null,"table":"public.contacts","commit_lsn":"0/1","seq":3,"xid":null,"commit_time":null,"record":null})");
+    EXPECT_EQ(truncate.action, Action::truncate);
+    EXPECT_FALSE(truncate.xid);
+    EXPECT_FALSE(truncate.commit_time_us);
+
+    // Either may be null on its own.
+    const PluginMessage xid_only = must_parse(
+        R"({"action":"upsert","object":"o","key":"k","table":"t","commit_lsn":"0/1","seq":1,"xid":9,"commit_time":null,"record":{}})");
+    EXPECT_EQ(xid_only.xid, 9u);
+    EXPECT_FALSE(xid_only.commit_time);
+    const PluginMessage time_only = must_parse(
+        R"({"action":"upsert","object":"o","key":"k","table":"t","commit_lsn":"0/1","seq":1,"xid":null,"commit_time":"2026-11-24T10:00:00Z","record":{}})");
+    EXPECT_FALSE(time_only.xid);
+    EXPECT_EQ(time_only.commit_time_us, 1795514400000000);
+}
+
+TEST(PluginMessage, RejectsChangesWithoutTheXidOrCommitTimeField) {
+    struct Case {
+        std::string json;
+        std::string expect;
+    };
+    const Case cases[] = {
+        {R"({"action":"upsert","object":"o","key":"k","table":"t","commit_lsn":"0/1","seq":1,"commit_time":null,"record":{}})",
+         "plugin message: upsert without \"xid\""},
+        {R"({"action":"upsert","object":"o","key":"k","table":"t","commit_lsn":"0/1","seq":1,"xid":null,"record":{}})",
+         "plugin message: upsert without \"commit_time\""},
+        {R"({"action":"upsert","object":"o","key":"k","table":"t","commit_lsn":"0/1","seq":1,"record":{}})",
+         "plugin message: upsert without \"xid\""},
+        {R"({"action":"upsert","object":"o","key":"k","table":"t","commit_lsn":"0/1","seq":1,"commit_time":"2026-11-24T10:00:00Z","record":{}})",
+         "plugin message: upsert without \"xid\""},
+        {R"({"action":"upsert","object":"o","key":"k","table":"t","commit_lsn":"0/1","seq":1,"xid":7,"record":{}})",
+         "plugin message: upsert without \"commit_time\""},
+        {R"({"action":"delete","object":"o","key":"k","table":"t","commit_lsn":"0/1","seq":1,"commit_time":null,"record":null})",
+         "plugin message: delete without \"xid\""},
+        {R"({"action":"delete","object":"o","key":"k","table":"t","commit_lsn":"0/1","seq":1,"xid":null,"record":null})",
+         "plugin message: delete without \"commit_time\""},
+        {R"({"action":"truncate","object":"o","key":null,"table":"t","commit_lsn":"0/1","seq":1,"commit_time":null,"record":null})",
+         "plugin message: truncate without \"xid\""},
+        {R"({"action":"truncate","object":"o","key":null,"table":"t","commit_lsn":"0/1","seq":1,"xid":null,"record":null})",
+         "plugin message: truncate without \"commit_time\""},
+        // Commit markers have always required both.
+        {R"({"action":"commit","commit_lsn":"0/16B37A0","end_lsn":"0/16B37D8","commit_time":null,"count":1})",
+         "plugin message: commit without \"xid\""},
+        {R"({"action":"commit","xid":null,"commit_lsn":"0/16B37A0","end_lsn":"0/16B37D8","count":1})",
+         "plugin message: commit without \"commit_time\""},
+        // null is the only non-value accepted.
+        {R"({"action":"upsert","object":"o","key":"k","table":"t","commit_lsn":"0/1","seq":1,"xid":"","commit_time":null,"record":{}})",
+         "expected an unsigned integer"},
+        {R"({"action":"upsert","object":"o","key":"k","table":"t","commit_lsn":"0/1","seq":1,"xid":null,"commit_time":"","record":{}})",
+         "RFC 3339"},
+        {R"({"action":"upsert","object":"o","key":"k","table":"t","commit_lsn":"0/1","seq":1,"xid":nul,"commit_time":null,"record":{}})",
+         "expected an unsigned integer"},
+    };
+    for (const auto& c : cases) {
+        const std::string error = must_fail(c.json);
+        EXPECT_NE(error.find(c.expect), std::string::npos) << "input: " << c.json << "\nerror: " << error;
+    }
+}
