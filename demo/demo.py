@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """crmsync demo on its embedded default: a throwaway Postgres 15 cluster with a CRM-like
 schema (companies, contacts, deals) mapped to HubSpot's shapes, the mock CRM speaking
-HubSpot's API on loopback, and the real crmsync-sender between them. Drives a workload,
+HubSpot's API on loopback, and the real crmsync-sender between them. 5,000 companies exist
+before the sender starts: its initial sync copies them. Then drives a workload,
 shows a live status line, and checks at the end that the CRM holds exactly what the
 database holds. Everything is removed on exit, also on Ctrl-C.
 """
@@ -43,8 +44,6 @@ class Workload(threading.Thread):
         try:
             conn = self.cluster.connect()
             cur = conn.cursor()
-            cur.execute("INSERT INTO companies SELECT g, 'company' || g || '.example', 'Company ' || g, g * 7, "
-                        "date '2001-01-01' + g FROM generate_series(1, 200) g")
             next_id, rng = 1, random.Random(7)
             tick = 0.05
             per_tick = max(1, int(RATE * tick))
@@ -100,6 +99,10 @@ def main():
         for crm, source, obj, idc, props in cluster.query(
                 "SELECT crm, source::text, object, id_column, properties::text FROM crmsync.mappings ORDER BY 2"):
             print(f"   {source:>10} -> {obj:<9} keyed by {idc}: {props}")
+        # Rows that exist before the CRM is connected: the sender's initial sync copies them.
+        cluster.query("INSERT INTO companies SELECT g, 'company' || g || '.example', 'Company ' || g, g * 7, "
+                      "date '2001-01-01' + g % 9000 FROM generate_series(1, 5000) g")
+        print("== 5000 companies exist before the CRM is connected")
         mock.start()
         print(f"== mock CRM speaking {FORMAT}'s API on {mock.url()}")
         token = os.path.join(work, "demo.token")
@@ -113,6 +116,12 @@ def main():
         sender.start()
         wait_until(lambda: cluster.query("SELECT active FROM crmsync.status WHERE crm = 'demo'") == [(True,)], 30,
                    "crmsync-sender to start streaming")
+        wait_until(lambda: cluster.query("SELECT bool_and(state = 'done') FROM crmsync.backfills WHERE crm = 'demo'")
+                   == [(True,)], 60, "the initial sync")
+        for source, sent, seconds in cluster.query(
+                "SELECT source::text, rows_sent, extract(epoch FROM finished_at - started_at) FROM crmsync.backfills "
+                "WHERE crm = 'demo' ORDER BY 1"):
+            print(f"== initial sync: {source} {sent} existing rows copied in {seconds:.2f} s (crmsync.backfills)")
         print(f"== crmsync-sender streaming slot crmsync_demo (config {sender.config})")
         print(f"   metrics: http://127.0.0.1:{metrics_port}/metrics   health: http://127.0.0.1:{metrics_port}/healthz")
         print(f"== workload: about {RATE} row changes/s for {SECONDS:.0f} s (DEMO_RATE, DEMO_SECONDS)\n")

@@ -134,18 +134,24 @@ void HttpClient::submit(HttpRequest request) {
     if (CURLMcode rc = curl_multi_add_handle(multi_.get(), easy); rc != CURLM_OK)
         throw CurlSetupError(std::string("curl_multi_add_handle failed: ") + curl_multi_strerror(rc));
     transfers_.emplace(easy, std::move(transfer));
+    added_since_perform_ = true;
 }
 
 void HttpClient::poll(std::vector<curl_waitfd>& extra, std::chrono::milliseconds timeout) {
     int running = 0;
-    curl_multi_perform(multi_.get(), &running);
-    collect_finished();
+    // Transfers already running were driven by the perform after the last wait; only new
+    // requests need one before this wait (one perform per turn instead of two).
+    if (added_since_perform_) {
+        curl_multi_perform(multi_.get(), &running);
+        collect_finished();
+    }
     if (!completed_.empty()) timeout = std::chrono::milliseconds(0);
     int ready = 0;
     for (auto& fd : extra) fd.revents = 0;
     curl_multi_poll(multi_.get(), extra.data(), static_cast<unsigned>(extra.size()),
                     static_cast<int>(std::max<int64_t>(0, timeout.count())), &ready);
     curl_multi_perform(multi_.get(), &running);
+    added_since_perform_ = false;
     collect_finished();
 }
 

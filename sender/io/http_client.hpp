@@ -72,6 +72,7 @@ private:
     std::unique_ptr<CURLM, CURLMcode (*)(CURLM*)> multi_;
     std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
     std::vector<HttpResponse> completed_;
+    bool added_since_perform_ = false;  // a request waits for curl_multi_perform to start it
 };
 
 // Thrown only on setup that cannot fail in a sane process (curl refusing an option).

@@ -139,6 +139,9 @@ def test_slot_in_use_is_reported(cluster, secured_crm, workdir, token_file):
 
 def test_metrics_healthz_and_no_secret_in_logs(cluster, secured_crm, workdir, token_file):
     mapped(cluster, "metrics")
+    # Empty before the sender creates its slot: its initial sync then copies nothing, and
+    # the counts below are the 300 streamed inserts alone.
+    cluster.query("TRUNCATE companies, contacts, deals")
     port = free_port()
     sender = Sender(workdir, "metrics", "hubspot", cluster.conninfo, secured_crm.url(), token_file=token_file,
                     extra=f'[metrics]\nlisten = "127.0.0.1:{port}"\n')
@@ -146,7 +149,6 @@ def test_metrics_healthz_and_no_secret_in_logs(cluster, secured_crm, workdir, to
     try:
         wait_until(lambda: cluster.query("SELECT active FROM pg_replication_slots WHERE slot_name = 'crmsync_metrics'")
                    == [(True,)], 30, "the sender to stream")
-        cluster.query("TRUNCATE companies, contacts, deals")
         cluster.query("INSERT INTO companies SELECT g, 'm' || g || '.example', 'M', 1, NULL FROM generate_series(1, 300) g")
 
         def metrics():
