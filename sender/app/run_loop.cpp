@@ -386,12 +386,14 @@ StreamResult Session::run() {
                 engine_->abandon_all();
                 return *end;
             }
-            if (options_.stop_when_backfilled && backfill_->idle() && tracker_->idle() && batcher_->empty() &&
-                engine_->active_batches() == 0) {
-                (void)send_status();
-                (void)stream_->flush();
-                log_info("backfill finished and delivered; confirmed up to " + format_lsn(tracker_->flushable_lsn()));
-                return {StreamEnd::stopped, ""};
+            // Every backfilled row is accepted (idle() waits for that): stop as on SIGTERM,
+            // delivering the streamed changes in hand, so a steady write load cannot keep
+            // the command running.
+            if (options_.stop_when_backfilled && backfill_->idle()) {
+                draining = true;
+                drain_deadline = now + config_.delivery.drain_timeout;
+                batcher_->seal_all();
+                log_info("backfill finished and delivered; stopping");
             }
         }
         // The initial sync's rows go first: the stream waits until all of them are queued.
