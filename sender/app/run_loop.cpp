@@ -104,6 +104,7 @@ private:
     std::optional<StreamResult> queue_event(std::string_view payload, std::string bytes, const PluginMessage& message,
                                             Clock::time_point now);
     std::optional<StreamResult> step_backfill(Clock::time_point now);
+    std::optional<StreamResult> queue_backfill_events(const std::vector<std::string>& events, Clock::time_point now);
     std::size_t read_budget() const;
     Status send_status(bool reply_requested = false);
     Status dead_letter_now(const PluginMessage& message, std::string bytes, const std::string& reason);
@@ -284,7 +285,12 @@ std::optional<StreamResult> Session::handle_watermark(const PluginMessage& messa
         injected_->second += events->size();
     else
         injected_ = std::make_pair(message.commit_lsn, std::uint64_t{events->size()});
-    for (std::string& event : *events) {
+    return queue_backfill_events(*events, now);
+}
+
+std::optional<StreamResult> Session::queue_backfill_events(const std::vector<std::string>& events,
+                                                           Clock::time_point now) {
+    for (const std::string& event : events) {
         std::string bytes = event;
         auto parsed = parse_plugin_message(bytes);
         if (!parsed) return StreamResult{StreamEnd::fatal, "backfill: a rendered row cannot be read: " + parsed.error()};
@@ -299,12 +305,7 @@ std::optional<StreamResult> Session::step_backfill(Clock::time_point now) {
     auto step = backfill_->step(*tracker_, room, now);
     if (!step) return StreamResult{StreamEnd::connection_lost, "backfill: " + step.error()};
     const Lsn initial = backfill_->initial_commit_lsn();
-    for (std::string& event : step->events) {
-        std::string bytes = event;
-        auto parsed = parse_plugin_message(bytes);
-        if (!parsed) return StreamResult{StreamEnd::fatal, "backfill: a rendered row cannot be read: " + parsed.error()};
-        if (auto end = queue_event(event, std::move(bytes), *parsed, now)) return end;
-    }
+    if (auto end = queue_backfill_events(step->events, now)) return end;
     if (step->close_initial) {
         auto closed = tracker_->on_commit(initial, initial, *step->close_initial);
         if (!closed) return StreamResult{StreamEnd::fatal, "flush tracking: " + closed.error()};

@@ -52,9 +52,10 @@ Status BackfillDriver::begin_initial(const std::string& snapshot_name, Lsn consi
 
 Status BackfillDriver::start_table(const BackfillProgress& progress, const std::string& method, Clock::time_point now) {
     auto table = reader_.describe(progress.source);
-    if (!table) {
+    if (!table) return Error{table.error()};
+    if (!table->unusable.empty()) {
         // Not retried: the request would fail the same way on every turn.
-        log_error("backfill of " + progress.source + " skipped: " + table.error());
+        log_error("backfill of " + progress.source + " skipped: " + table->unusable);
         return store_.finish(progress.source, progress.rows_sent, progress.rows_reread);
     }
     if (auto started = store_.start(progress.source, method, table->estimate); !started) return started;

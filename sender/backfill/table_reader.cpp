@@ -16,14 +16,20 @@ Result<BackfillTable> TableReader::describe(const std::string& source) {
         "WHERE m.crm = $1 AND m.source = $2::regclass",
         {crm_, source});
     if (!rows) return Error{"looking up the mapping of " + source + ": " + rows.error()};
-    if (rows->empty())
-        return Error{"table " + source + " has no mapping for crm \"" + crm_ +
-                     "\": map it with crmsync.map(), or leave it out of the backfill"};
+    if (rows->empty()) {
+        BackfillTable unmapped;
+        unmapped.source = source;
+        unmapped.unusable = "table " + source + " has no mapping for crm \"" + crm_ +
+                            "\": map it with crmsync.map(), or leave it out of the backfill";
+        return unmapped;
+    }
     auto& row = rows->front();
-    if (!row[2])
-        return Error{"the id column " + row[1].value_or("?") + " of " + source +
-                     " does not exist any more: fix the mapping with crmsync.map()"};
-    BackfillTable table{source, *row[0], *row[1], *row[2], row[3] ? std::stoll(*row[3]) : -1};
+    BackfillTable table{source, *row[0], *row[1], row[2].value_or(""), row[3] ? std::stoll(*row[3]) : -1, {}};
+    if (!row[2]) {
+        table.unusable = "the id column " + row[1].value_or("?") + " of " + source +
+                         " does not exist any more: fix the mapping with crmsync.map()";
+        return table;
+    }
     if (table.estimate <= 0) {  // never analyzed (-1) or looks empty: count
         // A failure here (no SELECT on the table) shows again, with its reason, on the first read.
         auto counted = sql_.exec("SELECT count(*) FROM " + table.qualified_name);
