@@ -10,7 +10,7 @@ TableReader::TableReader(const std::string& conninfo, std::string crm, std::stri
 Result<BackfillTable> TableReader::describe(const std::string& source) {
     auto rows = sql_.exec(
         "SELECT format('%I.%I', n.nspname, c.relname), quote_ident(m.id_column), format_type(a.atttypid, a.atttypmod), "
-        "       c.reltuples::bigint "
+        "       c.reltuples::bigint, a.attnotnull "
         "FROM crmsync.mappings m JOIN pg_class c ON c.oid = m.source JOIN pg_namespace n ON n.oid = c.relnamespace "
         "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = m.id_column AND NOT a.attisdropped "
         "WHERE m.crm = $1 AND m.source = $2::regclass",
@@ -24,7 +24,8 @@ Result<BackfillTable> TableReader::describe(const std::string& source) {
         return unmapped;
     }
     auto& row = rows->front();
-    BackfillTable table{source, *row[0], *row[1], row[2].value_or(""), row[3] ? std::stoll(*row[3]) : -1, {}};
+    BackfillTable table{source, *row[0], *row[1], row[2].value_or(""), row[3] ? std::stoll(*row[3]) : -1,
+                        row[4] == "t", {}};
     if (!row[2]) {
         table.unusable = "the id column " + row[1].value_or("?") + " of " + source +
                          " does not exist any more: fix the mapping with crmsync.map()";
@@ -39,6 +40,7 @@ Result<BackfillTable> TableReader::describe(const std::string& source) {
 }
 
 Result<std::int64_t> TableReader::rows_without_id(const BackfillTable& table) {
+    if (table.id_not_null) return std::int64_t{0};  // no scan of the whole table for nothing
     auto rows = sql_.exec("SELECT count(*) FROM " + table.qualified_name + " WHERE " + table.id_column + " IS NULL");
     if (!rows) return Error{"counting rows of " + table.source + " without an id: " + rows.error()};
     return std::stoll(*rows->front()[0]);

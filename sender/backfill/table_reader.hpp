@@ -28,6 +28,7 @@ struct BackfillTable {
     std::string id_column;       // quoted for SQL
     std::string id_type;         // format_type() of the id column, for the keyset parameter
     std::int64_t estimate = 0;   // rows (planner statistics, or a count when there are none)
+    bool id_not_null = false;    // the id column is NOT NULL: no row lacks a key
     std::string unusable;        // non-empty: why this table cannot be backfilled as mapped
 };
 

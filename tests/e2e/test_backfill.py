@@ -236,3 +236,29 @@ def test_a_resync_the_role_may_not_read_waits_and_streaming_goes_on(run_factory,
         cluster.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
                       "WHERE slot_name = 'crmsync_resync_grant' AND NOT active")
         cluster.query("DROP OWNED BY bf_sender; DROP ROLE bf_sender")
+
+
+def test_rows_without_a_key_are_counted_not_sent(cluster, mock_crm, workdir):
+    from harness import Sender
+    cluster.query("""
+        DROP TABLE IF EXISTS bf_nullable;
+        CREATE TABLE bf_nullable (k text, v int);
+        ALTER TABLE bf_nullable REPLICA IDENTITY FULL;
+        INSERT INTO bf_nullable VALUES ('a', 1), (NULL, 2), ('b', 3), (NULL, 4), (NULL, 5);
+        DELETE FROM crmsync.mappings WHERE crm = 'bf_null';
+        DELETE FROM crmsync.backfills WHERE crm = 'bf_null';
+        SELECT crmsync.map('bf_null', 'bf_nullable', 'items', 'k');
+    """)
+    sender = Sender(workdir, "bf_null", "webhook", cluster.conninfo, mock_crm.url("/webhook"))
+    sender.start()
+    try:
+        wait_until(lambda: cluster.query("SELECT state FROM crmsync.backfills WHERE crm = 'bf_null'") == [("done",)],
+                   30, lambda: f"the initial sync; log:\n{sender.log()[-2000:]}")
+        wait_until(lambda: set(mock_crm.state().get("items", {})) == {"a", "b"}, 30,
+                   lambda: f"the keyed rows in the CRM: {mock_crm.state()}")
+        assert ("backfill of bf_nullable: 3 rows have a NULL id column k and are not sent (a CRM record needs a "
+                "key)") in sender.log()
+    finally:
+        sender.stop()
+        cluster.query("SELECT pg_drop_replication_slot('crmsync_bf_null')")
+        cluster.query("SELECT crmsync.unmap('bf_null', 'bf_nullable'); DROP TABLE bf_nullable")
