@@ -82,40 +82,34 @@ def run_format(cluster, work, fmt, rows, out):
     mock.start()
     url = mock.url("/webhook") if fmt == "webhook" else mock.url()
     sender = Sender(work, crm, fmt, cluster.conninfo, url, extra=f"batch_max_records = {BATCH}")
-    try:
-        # initial sync
+    def measure(phase, start, cpu_before):
+        """Runs `start`, waits until the contacts backfill is done and confirmed, checks the
+        mock CRM holds every row, and records the phase."""
+        sampler = Sampler(sender.proc.pid) if sender.proc else None
         t0 = time.monotonic()
-        sender.start()
-        sampler = Sampler(sender.proc.pid)
+        start()
+        if sampler is None:
+            sampler = Sampler(sender.proc.pid)
         wait_done(cluster, crm, 1800)
         seconds = time.monotonic() - t0
-        cpu = proc_cpu_seconds(sender.proc.pid)
+        cpu = proc_cpu_seconds(sender.proc.pid) - cpu_before
         peak = sampler.stop()
         held = crm_count(mock)
-        assert held == rows, f"the mock CRM holds {held} contacts, the table {rows}"
-        log(f"{fmt} initial: {rows} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s, sender CPU "
+        assert held == rows, f"{phase}: the mock CRM holds {held} contacts, the table {rows}"
+        log(f"{fmt} {phase}: {rows} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s, sender CPU "
             f"{100 * cpu / seconds:.0f} %, RSS {peak:.0f} MB")
-        out.row(format=fmt, phase="initial", rows=rows, seconds=f"{seconds:.2f}", rows_per_s=f"{rows / seconds:.0f}",
+        out.row(format=fmt, phase=phase, rows=rows, seconds=f"{seconds:.2f}", rows_per_s=f"{rows / seconds:.0f}",
                 sender_cpu_pct=f"{100 * cpu / seconds:.1f}", sender_rss_mb=f"{peak:.1f}")
 
-        # re-sync of a wiped CRM while the sender streams
-        mock.reset()
-        cpu0 = proc_cpu_seconds(sender.proc.pid)
-        sampler = Sampler(sender.proc.pid)
-        t0 = time.monotonic()
+    def resync():
         done = subprocess.run([SENDER_BIN, "backfill", "--config", sender.config, "--table", "contacts"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=1800)
         assert done.returncode == 0, done.stderr
-        wait_done(cluster, crm, 1800)
-        seconds = time.monotonic() - t0
-        cpu = proc_cpu_seconds(sender.proc.pid) - cpu0
-        peak = sampler.stop()
-        held = crm_count(mock)
-        assert held == rows, f"after the re-sync the mock CRM holds {held} contacts, the table {rows}"
-        log(f"{fmt} resync: {rows} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s, sender CPU "
-            f"{100 * cpu / seconds:.0f} %, RSS {peak:.0f} MB")
-        out.row(format=fmt, phase="resync", rows=rows, seconds=f"{seconds:.2f}", rows_per_s=f"{rows / seconds:.0f}",
-                sender_cpu_pct=f"{100 * cpu / seconds:.1f}", sender_rss_mb=f"{peak:.1f}")
+
+    try:
+        measure("initial", sender.start, 0.0)
+        mock.reset()  # the CRM lost everything; the sender keeps streaming
+        measure("resync", resync, proc_cpu_seconds(sender.proc.pid))
     finally:
         sender.stop()
         mock.stop()
