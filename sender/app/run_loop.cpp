@@ -22,6 +22,7 @@
 #include "delivery/delivery_engine.hpp"
 #include "delivery/metrics.hpp"
 #include "io/dead_letter_store.hpp"
+#include "io/deadline_timer.hpp"
 #include "io/http_client.hpp"
 #include "io/metrics_server.hpp"
 #include "io/replication_stream.hpp"
@@ -37,10 +38,12 @@ using namespace std::chrono_literals;
 constexpr int kFramesPerTurn = 2000;
 constexpr auto kStatusInterval = 1s;
 // The walsender sends each message on its own, so a loop that reads whenever the socket is
-// readable wakes once per record. After a turn that found only a trickle, it waits this
-// long before reading again: far fewer wakeups and syscalls per record, for at most this
-// much more latency (the linger time is longer anyway).
-constexpr auto kReadPause = 1ms;
+// readable wakes once per record. After a turn that found only a trickle, it leaves the
+// records in the socket until a batch can go (its linger deadline, or a finished request
+// freeing its lane), but no longer than this: read then, they join the same batches as if
+// read one by one, at a fraction of the wakeups. Only a record that opens a new batch
+// waits, at most this long.
+constexpr auto kMaxReadPause = 2ms;
 constexpr int kTrickleFrames = 32;
 
 enum class StreamEnd { stopped, connection_lost, fatal, rejected_stop };
@@ -134,6 +137,7 @@ private:
     bool budget_full_ = false;  // not reading the socket now: do not wake up for it either
     int frames_read_ = 0;
     Clock::time_point read_pause_until_{};
+    DeadlineTimer deadline_timer_;
 };
 
 StreamResult Session::connect_and_start() {
@@ -403,8 +407,10 @@ StreamResult Session::run() {
                 engine_->abandon_all();
                 return *end;
             }
-            if (frames_read_ > 0 && frames_read_ < kTrickleFrames && !more_buffered_)
-                read_pause_until_ = now + kReadPause;
+            if (frames_read_ > 0 && frames_read_ < kTrickleFrames && !more_buffered_) {
+                read_pause_until_ = now + kMaxReadPause;
+                if (auto due = batcher_->next_deadline(); due && *due < read_pause_until_) read_pause_until_ = *due;
+            }
         }
         while (engine_->active_batches() < config_.delivery.max_in_flight) {
             auto batch = batcher_->take_ready(now);
@@ -424,10 +430,13 @@ StreamResult Session::run() {
                               read_budget();
             if (auto next = backfill_->next_deadline(room, now); next && *next < wake) wake = *next;
         }
-        auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(wake - now);
-        if (timeout < 0ms) timeout = 0ms;
+        // Rounded up, never down (that would spin through the last fraction of a millisecond);
+        // the deadline timer wakes the loop at the deadline itself.
+        auto timeout = std::chrono::ceil<std::chrono::milliseconds>(wake - now);
+        if (timeout <= 0ms) timeout = 0ms;
+        else deadline_timer_.arm(wake);
 
-        std::vector<curl_waitfd> fds(2);
+        std::vector<curl_waitfd> fds(3);
         fds[0].fd = stream_->socket();
         // While the budget is full (or draining) the socket stays unread: waking up for it
         // would spin. Status updates still go out every second.
@@ -435,8 +444,11 @@ StreamResult Session::run() {
         fds[0].events = (reading ? CURL_WAIT_POLLIN : 0) | (stream_->wants_write() ? CURL_WAIT_POLLOUT : 0);
         fds[1].fd = signals_.fd();
         fds[1].events = CURL_WAIT_POLLIN;
+        fds[2].fd = deadline_timer_.fd();
+        fds[2].events = CURL_WAIT_POLLIN;
         http_.poll(fds, timeout);
         now = Clock::now();
+        if (fds[2].revents & CURL_WAIT_POLLIN) deadline_timer_.acknowledge();
 
         if (stream_->wants_write())
             if (auto flushed = stream_->flush(); !flushed) {
@@ -445,7 +457,10 @@ StreamResult Session::run() {
             }
         for (auto& response : http_.take_completed()) engine_->on_response(std::move(response), now);
         engine_->on_timer(now);
-        for (uint64_t sequence : engine_->take_finished()) (void)batcher_->finished(sequence);
+        for (uint64_t sequence : engine_->take_finished()) {
+            (void)batcher_->finished(sequence);
+            read_pause_until_ = now;  // a lane is free: read what waits before its next batch goes
+        }
         if (engine_->stop_reason()) {
             (void)send_status();
             return {StreamEnd::rejected_stop, *engine_->stop_reason()};
@@ -535,7 +550,7 @@ int run_sender(const Config& config, const RunOptions& options) {
             // Waiting to reconnect is not hanging: keep systemd's watchdog fed.
             sd_notify(0, "WATCHDOG=1");
             pollfd fd{signals.fd(), POLLIN, 0};
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+            auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
             int wait_ms = static_cast<int>(std::clamp<int64_t>(left, 0, 1000));
             if (::poll(&fd, 1, wait_ms) > 0 && signals.received()) return 0;
         }
