@@ -27,7 +27,8 @@ public:
             bool extension = check_extension(conn.get());
             check_plugin_libraries(conn.get(), extension);
             if (extension) check_mappings(conn.get());
-            check_slot(conn.get());
+            const bool slot_exists = check_slot(conn.get());
+            if (extension) check_backfills(conn.get(), slot_exists);
             check_replication_connection();
         }
         check_crm();
@@ -40,6 +41,10 @@ private:
     void fail(const std::string& what, const std::string& fix) {
         ++failures_;
         std::cout << "FAIL  " << what << "\n      " << fix << '\n';
+    }
+    // Not a failure today, but something will stop working when it is used.
+    void note(const std::string& what, const std::string& fix) {
+        std::cout << "note  " << what << "\n      " << fix << '\n';
     }
 
     PGconn* connect() {
@@ -135,21 +140,77 @@ private:
             pass(count + " table(s) mapped for crm \"" + config_.source.crm + "\"");
     }
 
-    void check_slot(PGconn* conn) {
+    // Initial sync and re-sync: the role's grants for them, and what crmsync.backfills says.
+    void check_backfills(PGconn* conn, bool slot_exists) {
+        const std::string role = PQuser(conn);
+        auto writable = scalar(conn,
+                               "SELECT has_table_privilege('crmsync.backfills', 'SELECT') AND "
+                               "has_table_privilege('crmsync.backfills', 'INSERT') AND "
+                               "has_table_privilege('crmsync.backfills', 'UPDATE')");
+        if (!writable || *writable != "t") {
+            fail("role " + role + " cannot read and write crmsync.backfills: initial sync and re-sync cannot "
+                     "record their progress",
+                 "GRANT SELECT, INSERT, UPDATE ON crmsync.backfills TO " + role + ";");
+            return;
+        }
+        const char* params[] = {config_.source.crm.c_str()};
+        PgResult r(PQexecParams(
+            conn,
+            "SELECT m.source::text, has_table_privilege(m.source, 'SELECT'), coalesce(b.state, ''), "
+            "coalesce(b.rows_sent, 0), coalesce(b.rows_estimate::text, ''), "
+            "coalesce(to_char(b.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '') "
+            "FROM crmsync.mappings m LEFT JOIN crmsync.backfills b ON b.crm = m.crm AND b.source = m.source "
+            "WHERE m.crm = $1 ORDER BY 1",
+            1, nullptr, params, nullptr, nullptr, 0));
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+            fail("cannot read crmsync.backfills: " + pq_error(conn),
+                 "GRANT SELECT, INSERT, UPDATE ON crmsync.backfills TO " + role + ";");
+            return;
+        }
+        const bool initial_sync_next = !slot_exists && config_.source.create_slot && config_.backfill.initial_sync;
+        for (int row = 0; row < PQntuples(r.get()); ++row) {
+            const std::string table = PQgetvalue(r.get(), row, 0);
+            const bool readable = std::string(PQgetvalue(r.get(), row, 1)) == "t";
+            const std::string state = PQgetvalue(r.get(), row, 2);
+            const std::string sent = PQgetvalue(r.get(), row, 3);
+            const std::string estimate = PQgetvalue(r.get(), row, 4);
+            const std::string finished = PQgetvalue(r.get(), row, 5);
+            if (!readable) {
+                const std::string grant = "GRANT SELECT ON " + table + " TO " + role + ";";
+                if (initial_sync_next)
+                    fail("role " + role + " cannot read " + table + ": the initial sync that run starts with " +
+                             "would pause on it",
+                         grant + " (or set backfill.initial_sync = false)");
+                else
+                    note("role " + role + " cannot read " + table + ": a re-sync of it would pause until it can",
+                         grant);
+            }
+            if (state == "done")
+                pass("backfill of " + table + ": done, " + sent + " rows sent, finished " + finished + " UTC");
+            else if (state == "running")
+                pass("backfill of " + table + ": running, " + sent + (estimate.empty() ? "" : " of ~" + estimate) +
+                     " rows sent");
+            else if (state == "pending")
+                pass("backfill of " + table + ": requested, waiting for the sender to start it");
+        }
+    }
+
+    // True if the slot exists.
+    bool check_slot(PGconn* conn) {
         const char* params[] = {config_.source.slot.c_str()};
         PgResult r(PQexecParams(
             conn,
             "SELECT plugin, active, coalesce(active_pid, 0), coalesce(wal_status, '') FROM "
             "pg_catalog.pg_replication_slots WHERE slot_name = $1",
             1, nullptr, params, nullptr, nullptr, 0));
-        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return;
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return false;
         if (PQntuples(r.get()) == 0) {
             if (config_.source.create_slot)
                 pass("slot " + config_.source.slot + " does not exist yet; run creates it (create_slot = true)");
             else
                 fail("slot " + config_.source.slot + " does not exist and create_slot = false",
                      "SELECT crmsync.create_slot('" + config_.source.crm + "'); or set source.create_slot = true.");
-            return;
+            return false;
         }
         std::string plugin = PQgetvalue(r.get(), 0, 0);
         bool active = std::string(PQgetvalue(r.get(), 0, 1)) == "t";
@@ -167,6 +228,7 @@ private:
                      config_.source.crm + ") or wait for it to exit.");
         else
             pass("slot " + config_.source.slot + " exists and is free (wal_status " + wal_status + ")");
+        return true;
     }
 
     void check_replication_connection() {

@@ -111,6 +111,60 @@ def test_check_names_each_problem(cluster, secured_crm, workdir, token_file):
         assert TOKEN not in text
 
 
+def test_check_reports_backfill_grants_and_progress(cluster, secured_crm, workdir, token_file):
+    mapped(cluster, "chkbf")
+    cluster.query("""
+        DO $$BEGIN
+            IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'chkbf_sender') THEN
+                DROP OWNED BY chkbf_sender; DROP ROLE chkbf_sender;
+            END IF;
+        END$$;
+        CREATE ROLE chkbf_sender LOGIN REPLICATION;
+        GRANT USAGE ON SCHEMA crmsync TO chkbf_sender;
+        GRANT SELECT ON crmsync.mappings TO chkbf_sender;
+        GRANT SELECT ON companies, deals TO chkbf_sender;
+    """)
+    cluster.query("DELETE FROM crmsync.backfills WHERE crm = 'chkbf'")
+    sender = Sender(workdir, "chkbf", "hubspot", cluster.conninfo.replace("user=postgres", "user=chkbf_sender"),
+                    secured_crm.url(), token_file=token_file)
+
+    # No grants on crmsync.backfills: named, with the GRANT that fixes it.
+    result = check(sender.config)
+    assert result.returncode == 1, result.stdout
+    assert "role chkbf_sender cannot read and write crmsync.backfills" in result.stdout
+    assert "GRANT SELECT, INSERT, UPDATE ON crmsync.backfills TO chkbf_sender;" in result.stdout
+
+    # No SELECT on contacts, and no slot yet: the initial sync would pause on it.
+    cluster.query("GRANT SELECT, INSERT, UPDATE ON crmsync.backfills TO chkbf_sender")
+    result = check(sender.config)
+    assert result.returncode == 1, result.stdout
+    assert "role chkbf_sender cannot read contacts: the initial sync that run starts with would pause" \
+        in result.stdout
+    assert "GRANT SELECT ON contacts TO chkbf_sender;" in result.stdout
+    assert "cannot read companies" not in result.stdout and "cannot read deals" not in result.stdout
+
+    # With the initial sync turned off it is only a note: nothing fails today.
+    env = dict(os.environ, CRMSYNC_BACKFILL_INITIAL_SYNC="false")
+    result = subprocess.run([SENDER_BIN, "check", "--config", sender.config], capture_output=True, text=True,
+                            timeout=60, env=env)
+    assert result.returncode == 0, result.stdout
+    assert "note  role chkbf_sender cannot read contacts: a re-sync of it would pause" in result.stdout
+
+    # Progress as crmsync.backfills records it.
+    cluster.query("GRANT SELECT ON contacts TO chkbf_sender")
+    cluster.query("""
+        INSERT INTO crmsync.backfills (crm, source, state, rows_sent, rows_estimate, finished_at)
+        VALUES ('chkbf', 'companies', 'done', 5000, 5000, '2026-11-26 10:00:00+00'),
+               ('chkbf', 'contacts', 'running', 40000, 200000, NULL),
+               ('chkbf', 'deals', 'pending', 0, NULL, NULL)""")
+    result = check(sender.config)
+    assert result.returncode == 0, result.stdout
+    assert "ok    backfill of companies: done, 5000 rows sent, finished 2026-11-26 10:00:00 UTC" in result.stdout
+    assert "ok    backfill of contacts: running, 40000 of ~200000 rows sent" in result.stdout
+    assert "ok    backfill of deals: requested, waiting for the sender to start it" in result.stdout
+    cluster.query("DELETE FROM crmsync.backfills WHERE crm = 'chkbf'")
+
+
 def test_check_rejects_a_bad_config_with_every_problem(workdir):
     config = os.path.join(workdir, "bad.toml")
     with open(config, "w") as f:
