@@ -47,7 +47,7 @@ void ProgressDisplay::finish_table(const std::string& table, std::int64_t sent, 
     const bool current = table == table_;
     if (current) {
         done_ = sent;
-        if (bar_) draw(now);
+        if (bar_ && (!bar_drawn_ || drawn_done_ != done_)) draw(now);  // the final count, once
         end_bar_line();
     }
     std::string text = "backfill of " + table + " done: " + std::to_string(sent) + " rows sent, " +
@@ -86,6 +86,7 @@ void ProgressDisplay::draw(Clock::time_point now) {
     std::fprintf(stderr, "\r\033[K[%s] %s", bar.c_str(), describe(now).c_str());
     std::fflush(stderr);
     bar_drawn_ = true;
+    drawn_done_ = done_;
 }
 
 void ProgressDisplay::end_bar_line() {

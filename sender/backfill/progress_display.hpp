@@ -26,7 +26,7 @@ private:
     bool bar_;
     bool bar_drawn_ = false;
     std::string table_;
-    std::int64_t start_done_ = 0, done_ = 0, estimate_ = 0;
+    std::int64_t start_done_ = 0, done_ = 0, estimate_ = 0, drawn_done_ = -1;
     Clock::time_point started_{}, last_shown_{};
 };
 
