@@ -83,6 +83,9 @@ VARIANTS = {
     "test_decoding": ("test_decoding", False, []),
     "decoderbufs": ("decoderbufs", True, []),
     "floor": ("crmsync_bench_floor", False, []),
+    # The floor plus one two-byte message per change: the ceiling for any plugin that sends
+    # one message per change (crmsync's SPEC: one JSON object per message; wal2json v2).
+    "floor_message": ("crmsync_bench_floor", False, [("emit", "per-change")]),
 }
 BASELINE = "crmsync_webhook"
 

@@ -7,11 +7,15 @@
  * reorder buffer, historic snapshots, relcache lookups. A real plugin's distance to this
  * floor is what its own work costs.
  *
- * Accepts and ignores any option, so the benchmark can pass the same pairs to every peer.
+ * With the option emit = 'per-change' it also writes one two-byte message ("{}") per change:
+ * what any plugin that sends one message per change pays at least, in Postgres and on the
+ * wire. Its throughput is the ceiling for such a plugin. Any other option is ignored.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "nodes/pg_list.h"
+#include "nodes/value.h"
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
 #include "utils/memutils.h"
@@ -25,16 +29,31 @@ typedef struct FloorState
 {
 	MemoryContext change_context;	/* reset after every change */
 	uint64		columns_deformed;	/* keeps the work observable to the compiler */
+	bool		emit_per_change;	/* emit = 'per-change' */
 } FloorState;
 
 static void
 floor_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
 {
 	FloorState *state = palloc0(sizeof(FloorState));
+	ListCell   *option;
 
 	state->change_context = AllocSetContextCreate(ctx->context, "crmsync_bench_floor change",
 												  ALLOCSET_DEFAULT_SIZES);
 	ctx->output_plugin_private = state;
+	foreach(option, ctx->output_plugin_options)
+	{
+		DefElem    *elem = lfirst(option);
+
+		if (strcmp(elem->defname, "emit") != 0)
+			continue;
+		if (elem->arg == NULL || (strcmp(strVal(elem->arg), "per-change") != 0 &&
+								  strcmp(strVal(elem->arg), "nothing") != 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"emit\" must be \"nothing\" or \"per-change\"")));
+		state->emit_per_change = strcmp(strVal(elem->arg), "per-change") == 0;
+	}
 	opt->output_type = OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
 	opt->receive_rewrites = false;
 }
@@ -90,6 +109,12 @@ floor_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relati
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(state->change_context);
+	if (state->emit_per_change)
+	{
+		OutputPluginPrepareWrite(ctx, true);
+		appendStringInfoString(ctx->out, "{}");
+		OutputPluginWrite(ctx, true);
+	}
 }
 
 void
