@@ -13,7 +13,8 @@ Changes are 70 % inserts, 25 % updates, 5 % deletes, committed TXN_ROWS per tran
 
 Peers: pgoutput (text and binary mode), wal2json format 1 and 2, test_decoding,
 decoderbufs (protobuf), and the floor plugin bench/floor_plugin (deforms tuples, writes
-nothing: what Postgres' decoding machinery costs by itself).
+nothing: what Postgres' decoding machinery costs by itself; as floor_message it also sends a
+2-byte message per change: the ceiling for any plugin that sends one message per change).
 
 Usage: bench/decode_throughput.py --out DIR [--changes crm=500000,narrow=450000,wide=50000] [--runs 3]
        [--modes peek,stream] [--variants ...] [--profile crmsync_webhook,pgoutput]
