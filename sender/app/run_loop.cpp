@@ -138,6 +138,7 @@ private:
     int frames_read_ = 0;
     Clock::time_point read_pause_until_{};
     DeadlineTimer deadline_timer_;
+    std::vector<curl_waitfd> poll_fds_ = std::vector<curl_waitfd>(3);  // replication, signals, deadline; reused every turn
 };
 
 StreamResult Session::connect_and_start() {
@@ -436,7 +437,7 @@ StreamResult Session::run() {
         if (timeout <= 0ms) timeout = 0ms;
         else deadline_timer_.arm(wake);
 
-        std::vector<curl_waitfd> fds(3);
+        std::vector<curl_waitfd>& fds = poll_fds_;
         fds[0].fd = stream_->socket();
         // While the budget is full (or draining) the socket stays unread: waking up for it
         // would spin. Status updates still go out every second.
