@@ -3,7 +3,8 @@
 # `tests/run_all.sh` builds and runs everything.
 
 MODULE_big = crmsync
-RENDER_OBJS = plugin/render/json_text.o plugin/render/value.o plugin/render/message.o
+RENDER_OBJS = plugin/render/json_text.o plugin/render/value.o plugin/render/message.o \
+              plugin/render/stored_formats.o
 PG_OBJS = plugin/pg/options.o plugin/pg/mapping_catalog.o plugin/pg/column_values.o \
           plugin/pg/relation_cache.o plugin/pg/row_mapping.o plugin/pg/decoder.o \
           plugin/pg/sql_functions.o

@@ -1,9 +1,26 @@
 #include "pg/column_values.hpp"
 
+#include "render/stored_formats.hpp"
+
 namespace crmsync::pg {
 namespace {
 
 bool g_convert_to_utf8 = false;
+
+// The renderer prints stored numeric and jsonb itself where it knows their layout.
+#ifdef WORDS_BIGENDIAN
+constexpr bool kRendererReadsStoredFormats = false;
+#else
+constexpr bool kRendererReadsStoredFormats = true;
+namespace layout = render::stored_jsonb;
+static_assert(layout::kCountMask == JB_CMASK && layout::kScalar == JB_FSCALAR && layout::kObject == JB_FOBJECT &&
+              layout::kArray == JB_FARRAY);
+static_assert(layout::kOffLenMask == JENTRY_OFFLENMASK && layout::kTypeMask == JENTRY_TYPEMASK &&
+              layout::kHasOff == JENTRY_HAS_OFF);
+static_assert(layout::kString == JENTRY_ISSTRING && layout::kNumeric == JENTRY_ISNUMERIC &&
+              layout::kFalse == JENTRY_ISBOOL_FALSE && layout::kTrue == JENTRY_ISBOOL_TRUE &&
+              layout::kNull == JENTRY_ISNULL && layout::kContainer == JENTRY_ISCONTAINER);
+#endif
 
 Category category_of(Oid base_type) {
     switch (base_type) {
@@ -51,6 +68,12 @@ render::Value varlena_value(render::ValueKind kind, Datum datum) {
     return utf8_value(kind, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
 }
 
+// The stored bytes after the varlena header, for the renderer to read (render/stored_formats.hpp).
+render::Value stored_value(render::ValueKind kind, Datum datum) {
+    struct varlena* v = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(datum)));
+    return render::Value::from_bytes(kind, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+}
+
 render::Value output_text(const TypePlan& plan, Datum datum, render::ValueKind kind) {
     char* text = OutputFunctionCall(const_cast<FmgrInfo*>(&plan.output), datum);
     return utf8_value(kind, text, strlen(text));
@@ -68,6 +91,7 @@ render::Value scalar_value(const TypePlan& plan, Datum datum) {
         case Category::Float4: return Value::from_float4(DatumGetFloat4(datum));
         case Category::Float8: return Value::from_float8(DatumGetFloat8(datum));
         case Category::Numeric: {
+            if (kRendererReadsStoredFormats) return stored_value(ValueKind::StoredNumeric, datum);
             char* digits = OutputFunctionCall(const_cast<FmgrInfo*>(&plan.output), datum);
             return Value::numeric(digits);
         }
@@ -77,7 +101,10 @@ render::Value scalar_value(const TypePlan& plan, Datum datum) {
             return utf8_value(ValueKind::Text, name, strlen(name));
         }
         case Category::Json: return varlena_value(ValueKind::Json, datum);
-        case Category::Jsonb: return output_text(plan, datum, ValueKind::Json);
+        case Category::Jsonb:
+            // Its strings are in the database encoding: elsewhere than UTF-8, jsonb_out's text is converted.
+            if (kRendererReadsStoredFormats && !g_convert_to_utf8) return stored_value(ValueKind::StoredJsonb, datum);
+            return output_text(plan, datum, ValueKind::Json);
         case Category::TimestampTz: return Value::timestamptz(DatumGetTimestampTz(datum));
         case Category::Timestamp: return Value::timestamp(DatumGetTimestamp(datum));
         case Category::Date: return Value::date_days(DatumGetDateADT(datum));

@@ -14,11 +14,11 @@ enum class Category : uint8_t {
     Oid,
     Float4,
     Float8,
-    Numeric,      // numeric_out: exact digits
+    Numeric,      // exact digits, as numeric_out prints them
     Text,         // text, varchar, bpchar: the bytes as stored
     Name,
     Json,         // json: the stored text, embedded
-    Jsonb,        // jsonb_out
+    Jsonb,        // embedded, as jsonb_out prints it
     TimestampTz,
     Timestamp,
     Date,

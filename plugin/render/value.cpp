@@ -2,6 +2,7 @@
 #include "render/value.hpp"
 
 #include "render/json_text.hpp"
+#include "render/stored_formats.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -204,6 +205,24 @@ void write_scalar(OutBuffer& out, const Value& v, Place place, bool millis) {
             else
                 out.append(v.bytes.data, v.bytes.len);
             return;
+        case ValueKind::StoredNumeric: {
+            bool special = stored_numeric_class(v.bytes.data, v.bytes.len) != NumericClass::Finite;
+            if (typed && special) out.put('"');
+            write_stored_numeric(out, v.bytes.data, v.bytes.len);
+            if (typed && special) out.put('"');
+            return;
+        }
+        case ValueKind::StoredJsonb: {
+            if (typed) {
+                write_stored_jsonb(out, v.bytes.data, v.bytes.len);
+                return;
+            }
+            // Inside a string the text is escaped once more: print it, then escape it.
+            StringOut text;
+            write_stored_jsonb(text.buffer(), v.bytes.data, v.bytes.len);
+            write_json_string_body(out, text.view().data(), text.view().size());
+            return;
+        }
         case ValueKind::Json:
             if (typed) {
                 out.append(v.bytes.data, v.bytes.len);
@@ -278,9 +297,11 @@ void write_value(OutBuffer& out, const Value& v, Format format) {
             return;
         case Format::Salesforce:
             // Salesforce fields hold no JSON objects: json goes into a (long) text field.
-            if (v.kind == ValueKind::Json)
-                write_json_string(out, v.bytes.data, v.bytes.len);
-            else
+            if (v.kind == ValueKind::Json || v.kind == ValueKind::StoredJsonb) {
+                out.put('"');
+                write_scalar(out, v, Place::InString, true);
+                out.put('"');
+            } else
                 write_scalar(out, v, Place::Typed, true);
             return;
         case Format::Hubspot:

@@ -29,6 +29,8 @@ enum class ValueKind : uint8_t {
     Uuid,         // 16 bytes
     Bytea,        // raw bytes, written as base64
     Array,        // one-dimensional; items may be Null
+    StoredNumeric,  // Postgres' stored numeric, after the varlena header (render/stored_formats.hpp)
+    StoredJsonb,    // Postgres' stored jsonb root container, after the varlena header
 };
 
 struct Value {
@@ -69,6 +71,8 @@ struct Value {
     static Value date_days(int32_t d) { Value v; v.kind = ValueKind::Date; v.date = d; return v; }
     static Value uuid(const uint8_t* b16) { return from_bytes(ValueKind::Uuid, reinterpret_cast<const char*>(b16), 16); }
     static Value bytea(const char* p, size_t n) { return from_bytes(ValueKind::Bytea, p, n); }
+    static Value stored_numeric(const char* p, size_t n) { return from_bytes(ValueKind::StoredNumeric, p, n); }
+    static Value stored_jsonb(const char* p, size_t n) { return from_bytes(ValueKind::StoredJsonb, p, n); }
     static Value array_of(const Value* items, size_t n) {
         Value v;
         v.kind = ValueKind::Array;
@@ -88,7 +92,7 @@ inline constexpr int32_t kDateInfinity = INT32_MAX;
 //  webhook     typed JSON; timestamps with microseconds; arrays as JSON arrays
 //  salesforce  typed JSON; timestamps with milliseconds; arrays as "a;b" (multi-select picklists)
 //  hubspot     always a string; NULL is "" (clears the property); timestamps with
-//              milliseconds; arrays as "a;b"; json as its text
+//              milliseconds; arrays as "a;b"; json as its text (jsonb as jsonb_out prints it)
 void write_value(OutBuffer& out, const Value& v, Format format);
 
 // A record key: always a JSON string (null only for a NULL value).
