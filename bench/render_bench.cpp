@@ -22,8 +22,22 @@ using namespace crmsync::render;
 
 constexpr int64_t kCommitTime = 848829600123456;  // 2026-11-24T10:00:00.123456Z
 
+std::string from_hex(std::string_view hex) {
+    std::string bytes;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) bytes.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+    return bytes;
+}
+
+// Stored bytes as the plugin reads them from a PostgreSQL 15 tuple (after the varlena header).
+const std::string kStoredRevenue = from_hex("01817d0000008813");  // numeric 1250000.50
+const std::string kStoredDigits45 = from_hex("8a810c00800dd21ed2042e163423800dd21ed2042e1634237a0d");  // 123...012.345
+// jsonb {"lang": "de", "optin": true, "channels": ["email", "sms"]}
+const std::string kStoredPreferences = from_hex(
+    "030000200400008005000000080000000200000000000030150000506c616e676f7074696e6368616e6e656c7364650002000040050000"
+    "8003000000656d61696c736d73");
+
 // A contacts row as a CRM sync sees it: mostly short text, a few typed values, a text[]
-// multi-select and a jsonb document (in jsonb's own output spacing).
+// multi-select and a jsonb document; numeric and jsonb as stored, as the plugin reads them.
 struct CrmRow {
     std::string shape_text;
     RelationShape shape;
@@ -52,13 +66,13 @@ struct CrmRow {
         add("company", Value::text("M\xC3\xBCller & S\xC3\xB6hne GmbH"));
         add("phone", Value::text("+49 30 1234567"));
         add("lead_score", Value::from_int(87));
-        add("annual_revenue", Value::numeric("1250000.50"));
+        add("annual_revenue", Value::stored_numeric(kStoredRevenue.data(), kStoredRevenue.size()));
         add("is_customer", Value::from_bool(true));
         add("birth_date", Value::date_days(-5678));
         add("created_at", Value::timestamptz(kCommitTime - 86400LL * 1000000 * 400));
         add("updated_at", Value::timestamptz(kCommitTime));
         add("tags", Value::array_of(tags, 3));
-        add("preferences", Value::json(R"({"lang": "de", "optin": true, "channels": ["email", "sms"]})"));
+        add("preferences", Value::stored_jsonb(kStoredPreferences.data(), kStoredPreferences.size()));
         for (size_t i = 0; i < props.size(); ++i)
             props[i].name = {names[i].data(), static_cast<uint32_t>(names[i].size())};
     }
@@ -149,6 +163,19 @@ BENCHMARK_CAPTURE(BM_TimestampTz, millis_hubspot, Format::Hubspot);
 void BM_Numeric(benchmark::State& state, std::string_view digits) { run_value(state, Value::numeric(digits), Format::Webhook); }
 BENCHMARK_CAPTURE(BM_Numeric, short, std::string_view("1250000.50"));
 BENCHMARK_CAPTURE(BM_Numeric, digits_45, std::string_view("123456789012345678901234567890123456789012.345"));
+
+// What the plugin renders numeric and jsonb columns from: their stored bytes.
+void BM_StoredNumeric(benchmark::State& state, const std::string* stored) {
+    run_value(state, Value::stored_numeric(stored->data(), stored->size()), Format::Webhook);
+}
+BENCHMARK_CAPTURE(BM_StoredNumeric, short, &kStoredRevenue);
+BENCHMARK_CAPTURE(BM_StoredNumeric, digits_45, &kStoredDigits45);
+
+void BM_Jsonb(benchmark::State& state, Format format) {
+    run_value(state, Value::stored_jsonb(kStoredPreferences.data(), kStoredPreferences.size()), format);
+}
+BENCHMARK_CAPTURE(BM_Jsonb, embedded_webhook, Format::Webhook);
+BENCHMARK_CAPTURE(BM_Jsonb, string_hubspot, Format::Hubspot);
 
 void BM_Base64(benchmark::State& state) {
     std::string bytes(static_cast<size_t>(state.range(0)), '\0');

@@ -52,9 +52,9 @@ void plan_column_type(ColumnPlan* plan, Oid typid, MemoryContext context);
 // Set at startup: whether text must be converted from the database encoding to UTF-8.
 void set_database_encoding_conversion();
 
-// Reads a non-NULL datum. Anything allocated (detoasted copies, output function text,
-// array items) goes into CurrentMemoryContext, which is the per-change context.
-render::Value column_value(const ColumnPlan& plan, Datum datum);
+// Reads a non-NULL datum into *out (written in place, see column_values.cpp). Anything allocated (detoasted copies, output
+// function text, array items) goes into CurrentMemoryContext, the per-change context.
+void column_value(const ColumnPlan& plan, Datum datum, render::Value* out);
 
 // Equality of two non-NULL datums of the column, for changed-only updates.
 bool column_values_equal(const ColumnPlan& plan, Form_pg_attribute attr, Datum a, Datum b);

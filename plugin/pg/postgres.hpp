@@ -21,6 +21,7 @@ extern "C" {
 #include "replication/output_plugin.h"
 #include "access/xact.h"
 #include "utils/array.h"
+#include "utils/arrayaccess.h"
 #include "utils/builtins.h"
 #include "commands/dbcommands.h"
 #include "utils/datum.h"

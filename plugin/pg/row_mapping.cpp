@@ -7,6 +7,12 @@ bool is_unchanged_toast(const Form_pg_attribute attr, Datum value) {
     return attr->attlen == -1 && VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(value));
 }
 
+void add_property(RelationSyncEntry* entry, int* n, const ColumnPlan& plan, Datum value) {
+    render::Property& p = entry->props[(*n)++];
+    p.name = plan.name;
+    column_value(plan, value, &p.value);
+}
+
 }  // namespace
 
 void map_delete(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, render::Value* id, const char** error) {
@@ -21,7 +27,7 @@ void map_delete(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, r
     heap_deform_tuple(old_tuple, desc, entry->old_values, entry->old_nulls);
     int i = entry->id.attnum - 1;
     if (!entry->old_nulls[i]) {
-        *id = column_value(entry->id, entry->old_values[i]);
+        column_value(entry->id, entry->old_values[i], id);
         return;
     }
     *error = entry->delete_key_error
@@ -47,19 +53,19 @@ void map_upsert(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, H
             // It had a key before: that record no longer matches the row.
             if (have_old && !entry->old_nulls[i]) {
                 out->key_changed = true;
-                out->old_id = column_value(entry->id, entry->old_values[i]);
+                column_value(entry->id, entry->old_values[i], &out->old_id);
             }
         }
         else if (id_from_old && !(have_old && !entry->old_nulls[i]))
             out->error = psprintf("id column of table %s is an unchanged TOASTed value the update does not carry",
                                   entry->qualified_name);
         else
-            out->id = column_value(entry->id, id_from_old ? entry->old_values[i] : entry->new_values[i]);
+            column_value(entry->id, id_from_old ? entry->old_values[i] : entry->new_values[i], &out->id);
 
         if (!out->error && have_old && !id_from_old && !entry->old_nulls[i] &&
             !column_values_equal(entry->id, attr, entry->old_values[i], entry->new_values[i])) {
             out->key_changed = true;
-            out->old_id = column_value(entry->id, entry->old_values[i]);
+            column_value(entry->id, entry->old_values[i], &out->old_id);
         }
     }
 
@@ -82,13 +88,13 @@ void map_upsert(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, H
         // A TOASTed value the update did not touch is not in the WAL: leave the CRM's as is.
         if (is_unchanged_toast(attr, entry->new_values[i])) {
             if (toast_from_old && !entry->old_nulls[i] && !is_unchanged_toast(attr, entry->old_values[i]))
-                entry->props[n++] = {plan.name, column_value(plan, entry->old_values[i])};
+                add_property(entry, &n, plan, entry->old_values[i]);
             continue;
         }
         if (changed_only && !entry->old_nulls[i] &&
             column_values_equal(plan, attr, entry->old_values[i], entry->new_values[i]))
             continue;
-        entry->props[n++] = {plan.name, column_value(plan, entry->new_values[i])};
+        add_property(entry, &n, plan, entry->new_values[i]);
     }
     out->nprops = n;
 }

@@ -54,8 +54,35 @@ inline size_t utf8_sequence_length(const uint8_t* p, const uint8_t* end) {
     return 0;
 }
 
-// The first byte at or after p that is not plain ASCII (or chunk_end). Most property values
-// are plain: 16 bytes at a time with SSE2 (baseline on x86-64), a byte at a time elsewhere.
+// A word's bytes that are not plain ASCII (< 0x20, '"', '\\', >= 0x80), each marked by its
+// high bit. Exact for the lowest marked byte, which is all the callers use: a borrow only
+// runs upwards, from a byte that is marked anyway.
+template <typename Word>
+inline Word special_bytes(Word w) {
+    constexpr Word ones = static_cast<Word>(~Word{0}) / 0xFF;  // 0x0101...
+    constexpr Word high = ones * 0x80;
+    auto zero_bytes = [](Word x) { return (x - ones) & ~x & high; };
+    return ((w - ones * 0x20) & ~w & high)  // below 0x20
+           | zero_bytes(w ^ (ones * '"')) | zero_bytes(w ^ (ones * '\\')) | (w & high);
+}
+
+// Where the first special byte is in the n (1 <= n <= 2 * sizeof(Word)) bytes at p, or
+// p + n: two words, the second one ending at p + n (they overlap when n < 2 words).
+template <typename Word>
+inline const uint8_t* find_special_in_two_words(const uint8_t* p, size_t n) {
+    Word w;
+    std::memcpy(&w, p, sizeof w);
+    if (Word m = special_bytes(w)) return p + __builtin_ctzll(m) / 8;
+    const uint8_t* q = p + n - sizeof w;
+    std::memcpy(&w, q, sizeof w);
+    if (Word m = special_bytes(w)) return q + __builtin_ctzll(m) / 8;
+    return p + n;
+}
+
+// The first byte at or after p that is not plain ASCII (or end). Most property values are
+// plain: 16 bytes at a time with SSE2 (baseline on x86-64), and what is left, or a short
+// value, in two overlapping 8- or 4-byte words, so no value is scanned a byte at a time
+// unless it is shorter than 4 bytes.
 inline const uint8_t* skip_plain(const uint8_t* p, const uint8_t* end) {
 #if defined(__SSE2__)
     const __m128i space = _mm_set1_epi8(0x20);
@@ -71,6 +98,17 @@ inline const uint8_t* skip_plain(const uint8_t* p, const uint8_t* end) {
         p += 16;
     }
 #endif
+    const size_t left = static_cast<size_t>(end - p);
+    if (left >= 8) {
+        while (end - p > 16) {
+            uint64_t w;
+            std::memcpy(&w, p, sizeof w);
+            if (uint64_t m = special_bytes(w)) return p + __builtin_ctzll(m) / 8;
+            p += 8;
+        }
+        return find_special_in_two_words<uint64_t>(p, static_cast<size_t>(end - p));
+    }
+    if (left >= 4) return find_special_in_two_words<uint32_t>(p, left);
     while (p < end && kByteClass[*p] == kPlain) ++p;
     return p;
 }

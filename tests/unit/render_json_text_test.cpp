@@ -324,6 +324,22 @@ TEST(JsonEscape, RandomBytesMatchReference) {
     }
 }
 
+TEST(JsonEscape, EachSpecialByteAtEachPositionOfShortStrings) {
+    // Short strings are scanned a word at a time, with the last word overlapping the one
+    // before: a special byte must be found wherever it sits, and only where it sits.
+    const std::string specials[] = {"\x01", "\x1f", "\"", "\\", "\xC3\xA9", "\xFF", "\x80", "\x7F", " ", "~"};
+    for (size_t len = 1; len <= 40; ++len) {
+        for (size_t at = 0; at < len; ++at) {
+            for (const std::string& special : specials) {
+                std::string in(len, 'a');
+                in.replace(at, 1, special);
+                ASSERT_EQ(escape(in), reference_escape(in)) << "length " << len << " at " << at << " "
+                                                           << testing::PrintToString(special);
+            }
+        }
+    }
+}
+
 TEST(JsonEscape, AppendsAfterExistingContent) {
     StringOut out;
     out.buffer().append("prefix:");
