@@ -48,6 +48,8 @@ constexpr uint16_t kShortWeightMask = 0x003F;
 constexpr uint16_t kLongScaleMask = 0x3FFF;
 constexpr unsigned kNumericBase = 10000;
 
+enum class NumericClass : uint8_t { Finite, NaN, Infinity, MinusInfinity };
+
 struct NumericParts {
     NumericClass cls = NumericClass::Finite;
     bool negative = false;
@@ -278,12 +280,12 @@ void write_child(OutBuffer& out, ContainerStack& stack, const Container& c, uint
 
 }  // namespace
 
-NumericClass stored_numeric_class(const char* payload, size_t n) {
-    return parse_numeric(reinterpret_cast<const uint8_t*>(payload), n).cls;
-}
-
-void write_stored_numeric(OutBuffer& out, const char* payload, size_t n) {
-    write_numeric_text(out, parse_numeric(reinterpret_cast<const uint8_t*>(payload), n));
+void write_stored_numeric(OutBuffer& out, const char* payload, size_t n, bool quote_specials) {
+    const NumericParts v = parse_numeric(reinterpret_cast<const uint8_t*>(payload), n);
+    const bool quote = quote_specials && v.cls != NumericClass::Finite;
+    if (quote) out.put('"');
+    write_numeric_text(out, v);
+    if (quote) out.put('"');
 }
 
 // JsonbToCStringWorker() without indentation: ", " between items and pairs, ": " after keys.

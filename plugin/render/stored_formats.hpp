@@ -33,13 +33,10 @@ inline constexpr uint32_t kNull = 0x40000000;       // JENTRY_ISNULL
 inline constexpr uint32_t kContainer = 0x50000000;  // JENTRY_ISCONTAINER
 }  // namespace stored_jsonb
 
-enum class NumericClass : uint8_t { Finite, NaN, Infinity, MinusInfinity };
-
 // `payload` is a numeric datum's bytes after its varlena header. Malformed bytes throw
-// std::runtime_error naming what is wrong.
-NumericClass stored_numeric_class(const char* payload, size_t n);
-// numeric_out's text: exact digits with the value's display scale, or NaN / Infinity / -Infinity.
-void write_stored_numeric(OutBuffer& out, const char* payload, size_t n);
+// std::runtime_error naming what is wrong. numeric_out's text: exact digits with the value's display scale, or NaN / Infinity / -Infinity
+// (between quotes with quote_specials, where the text must stay valid JSON).
+void write_stored_numeric(OutBuffer& out, const char* payload, size_t n, bool quote_specials = false);
 
 // `root` is a jsonb datum's bytes after its varlena header (the root container); writes
 // jsonb_out's text: `{"a": 1, "b": [true, null]}`. Nesting depth is limited only by memory.

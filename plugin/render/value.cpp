@@ -205,13 +205,9 @@ void write_scalar(OutBuffer& out, const Value& v, Place place, bool millis) {
             else
                 out.append(v.bytes.data, v.bytes.len);
             return;
-        case ValueKind::StoredNumeric: {
-            bool special = stored_numeric_class(v.bytes.data, v.bytes.len) != NumericClass::Finite;
-            if (typed && special) out.put('"');
-            write_stored_numeric(out, v.bytes.data, v.bytes.len);
-            if (typed && special) out.put('"');
+        case ValueKind::StoredNumeric:
+            write_stored_numeric(out, v.bytes.data, v.bytes.len, typed);
             return;
-        }
         case ValueKind::StoredJsonb: {
             if (typed) {
                 write_stored_jsonb(out, v.bytes.data, v.bytes.len);

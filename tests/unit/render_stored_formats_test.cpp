@@ -56,10 +56,16 @@ TEST(StoredNumeric, SpecialValues) {
     EXPECT_EQ(numeric_text(from_hex("00c0")), "NaN");
     EXPECT_EQ(numeric_text(from_hex("00f0")), "-Infinity");
     EXPECT_EQ(numeric_text(from_hex("00d0")), "Infinity");
-    EXPECT_EQ(stored_numeric_class(from_hex("00c0").data(), 2), NumericClass::NaN);
-    EXPECT_EQ(stored_numeric_class(from_hex("00d0").data(), 2), NumericClass::Infinity);
-    EXPECT_EQ(stored_numeric_class(from_hex("00f0").data(), 2), NumericClass::MinusInfinity);
-    EXPECT_EQ(stored_numeric_class(from_hex("00810c008813").data(), 6), NumericClass::Finite);
+    // Quoted where the text must stay valid JSON; finite values never are.
+    auto quoted = [](const std::string& payload) {
+        StringOut out;
+        write_stored_numeric(out.buffer(), payload.data(), payload.size(), true);
+        return out.str();
+    };
+    EXPECT_EQ(quoted(from_hex("00c0")), "\"NaN\"");
+    EXPECT_EQ(quoted(from_hex("00d0")), "\"Infinity\"");
+    EXPECT_EQ(quoted(from_hex("00f0")), "\"-Infinity\"");
+    EXPECT_EQ(quoted(from_hex("7ea36400")), "-0.000001");
 }
 
 TEST(StoredNumeric, AsEachFormatWritesIt) {
