@@ -55,73 +55,109 @@ void plan_type(TypePlan* plan, Oid base_type, MemoryContext context) {
     fmgr_info_cxt(output_fn, &plan->output, context);
 }
 
-// The readers below are inlined into column_value(): a Value returned through the stack
-// from a call was read back before its stores had landed, a store-forwarding stall per
-// column (perf: the hottest instruction of the map step).
+// The readers below write each Value field by field into its final place. A Value built in a
+// temporary and then assigned is copied with 16-byte loads that straddle the temporary's
+// separate 1- and 8-byte stores: a store-forwarding stall per column, which perf showed as the
+// hottest instruction of the map step.
 #define CRMSYNC_INLINE inline __attribute__((always_inline))
 
-CRMSYNC_INLINE render::Value utf8_value(render::ValueKind kind, const char* p, size_t n) {
-    if (g_convert_to_utf8) {
-        char* converted = pg_server_to_any(p, static_cast<int>(n), PG_UTF8);
-        if (converted != p) return render::Value::from_bytes(kind, converted, strlen(converted));
-    }
-    return render::Value::from_bytes(kind, p, n);
+CRMSYNC_INLINE void put_bytes(render::Value* out, render::ValueKind kind, const char* p, size_t n) {
+    out->kind = kind;
+    out->bytes.data = p;
+    out->bytes.len = n;
 }
 
-CRMSYNC_INLINE render::Value varlena_value(render::ValueKind kind, Datum datum) {
+CRMSYNC_INLINE void put_int(render::Value* out, render::ValueKind kind, int64_t v) {
+    out->kind = kind;
+    out->int64 = v;
+}
+
+CRMSYNC_INLINE void put_utf8(render::Value* out, render::ValueKind kind, const char* p, size_t n) {
+    if (g_convert_to_utf8) {
+        char* converted = pg_server_to_any(p, static_cast<int>(n), PG_UTF8);
+        if (converted != p) {
+            put_bytes(out, kind, converted, strlen(converted));
+            return;
+        }
+    }
+    put_bytes(out, kind, p, n);
+}
+
+CRMSYNC_INLINE void put_varlena(render::Value* out, render::ValueKind kind, Datum datum) {
     struct varlena* v = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(datum)));
-    return utf8_value(kind, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+    put_utf8(out, kind, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
 }
 
 // The stored bytes after the varlena header, for the renderer to read (render/stored_formats.hpp).
-CRMSYNC_INLINE render::Value stored_value(render::ValueKind kind, Datum datum) {
+CRMSYNC_INLINE void put_stored(render::Value* out, render::ValueKind kind, Datum datum) {
     struct varlena* v = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(datum)));
-    return render::Value::from_bytes(kind, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+    put_bytes(out, kind, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
 }
 
-render::Value output_text(const TypePlan& plan, Datum datum, render::ValueKind kind) {
+void put_output_text(render::Value* out, const TypePlan& plan, Datum datum, render::ValueKind kind) {
     char* text = OutputFunctionCall(const_cast<FmgrInfo*>(&plan.output), datum);
-    return utf8_value(kind, text, strlen(text));
+    put_utf8(out, kind, text, strlen(text));
 }
 
-CRMSYNC_INLINE render::Value scalar_value(const TypePlan& plan, Datum datum) {
-    using render::Value;
+CRMSYNC_INLINE void read_scalar(const TypePlan& plan, Datum datum, render::Value* out) {
     using render::ValueKind;
     switch (plan.category) {
-        case Category::Bool: return Value::from_bool(DatumGetBool(datum));
-        case Category::Int2: return Value::from_int(DatumGetInt16(datum));
-        case Category::Int4: return Value::from_int(DatumGetInt32(datum));
-        case Category::Int8: return Value::from_int(DatumGetInt64(datum));
-        case Category::Oid: return Value::from_int(DatumGetObjectId(datum));
-        case Category::Float4: return Value::from_float4(DatumGetFloat4(datum));
-        case Category::Float8: return Value::from_float8(DatumGetFloat8(datum));
-        case Category::Numeric: {
-            if (kRendererReadsStoredFormats) return stored_value(ValueKind::StoredNumeric, datum);
-            char* digits = OutputFunctionCall(const_cast<FmgrInfo*>(&plan.output), datum);
-            return Value::numeric(digits);
-        }
-        case Category::Text: return varlena_value(ValueKind::Text, datum);
+        case Category::Bool:
+            out->kind = ValueKind::Bool;
+            out->boolean = DatumGetBool(datum);
+            return;
+        case Category::Int2: put_int(out, ValueKind::Int64, DatumGetInt16(datum)); return;
+        case Category::Int4: put_int(out, ValueKind::Int64, DatumGetInt32(datum)); return;
+        case Category::Int8: put_int(out, ValueKind::Int64, DatumGetInt64(datum)); return;
+        case Category::Oid: put_int(out, ValueKind::Int64, DatumGetObjectId(datum)); return;
+        case Category::Float4:
+            out->kind = ValueKind::Float32;
+            out->float32 = DatumGetFloat4(datum);
+            return;
+        case Category::Float8:
+            out->kind = ValueKind::Float64;
+            out->float64 = DatumGetFloat8(datum);
+            return;
+        case Category::Numeric:
+            if (kRendererReadsStoredFormats) {
+                put_stored(out, ValueKind::StoredNumeric, datum);
+                return;
+            }
+            put_output_text(out, plan, datum, ValueKind::NumericText);
+            return;
+        case Category::Text: put_varlena(out, ValueKind::Text, datum); return;
         case Category::Name: {
             const char* name = NameStr(*DatumGetName(datum));
-            return utf8_value(ValueKind::Text, name, strlen(name));
+            put_utf8(out, ValueKind::Text, name, strlen(name));
+            return;
         }
-        case Category::Json: return varlena_value(ValueKind::Json, datum);
+        case Category::Json: put_varlena(out, ValueKind::Json, datum); return;
         case Category::Jsonb:
             // Its strings are in the database encoding: elsewhere than UTF-8, jsonb_out's text is converted.
-            if (kRendererReadsStoredFormats && !g_convert_to_utf8) return stored_value(ValueKind::StoredJsonb, datum);
-            return output_text(plan, datum, ValueKind::Json);
-        case Category::TimestampTz: return Value::timestamptz(DatumGetTimestampTz(datum));
-        case Category::Timestamp: return Value::timestamp(DatumGetTimestamp(datum));
-        case Category::Date: return Value::date_days(DatumGetDateADT(datum));
-        case Category::Uuid: return Value::uuid(DatumGetUUIDP(datum)->data);
+            if (kRendererReadsStoredFormats && !g_convert_to_utf8) {
+                put_stored(out, ValueKind::StoredJsonb, datum);
+                return;
+            }
+            put_output_text(out, plan, datum, ValueKind::Json);
+            return;
+        case Category::TimestampTz: put_int(out, ValueKind::TimestampTz, DatumGetTimestampTz(datum)); return;
+        case Category::Timestamp: put_int(out, ValueKind::Timestamp, DatumGetTimestamp(datum)); return;
+        case Category::Date:
+            out->kind = ValueKind::Date;
+            out->date = DatumGetDateADT(datum);
+            return;
+        case Category::Uuid:
+            put_bytes(out, ValueKind::Uuid, reinterpret_cast<const char*>(DatumGetUUIDP(datum)->data), 16);
+            return;
         case Category::Bytea: {
             bytea* b = DatumGetByteaPP(datum);
-            return Value::bytea(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+            put_bytes(out, ValueKind::Bytea, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+            return;
         }
         case Category::Array:
-        case Category::Other: return output_text(plan, datum, ValueKind::Text);
+        case Category::Other: put_output_text(out, plan, datum, ValueKind::Text); return;
     }
-    return Value::null();
+    *out = render::Value::null();
 }
 
 }  // namespace
@@ -148,17 +184,19 @@ void plan_column_type(ColumnPlan* plan, Oid typid, MemoryContext context) {
 
 void column_value(const ColumnPlan& plan, Datum datum, render::Value* out) {
     if (plan.type.category != Category::Array) {
-        *out = scalar_value(plan.type, datum);
+        read_scalar(plan.type, datum, out);
         return;
     }
     ArrayType* array = DatumGetArrayTypeP(datum);
     int ndim = ARR_NDIM(array);
     if (ndim > 1) {
-        *out = output_text(plan.type, PointerGetDatum(array), render::ValueKind::Text);
+        put_output_text(out, plan.type, PointerGetDatum(array), render::ValueKind::Text);
         return;
     }
+    out->kind = render::ValueKind::Array;
     if (ndim == 0) {
-        *out = render::Value::array_of(nullptr, 0);
+        out->array.items = nullptr;
+        out->array.count = 0;
         return;
     }
     int count = ArrayGetNItems(ndim, ARR_DIMS(array));
@@ -168,9 +206,13 @@ void column_value(const ColumnPlan& plan, Datum datum, render::Value* out) {
     for (int i = 0; i < count; ++i) {
         bool is_null;
         Datum item = array_iter_next(&items, &is_null, i, plan.elem_len, plan.elem_byval, plan.elem_align);
-        values[i] = is_null ? render::Value::null() : scalar_value(plan.elem, item);
+        if (is_null)
+            values[i].kind = render::ValueKind::Null;
+        else
+            read_scalar(plan.elem, item, &values[i]);
     }
-    *out = render::Value::array_of(values, static_cast<size_t>(count));
+    out->array.items = values;
+    out->array.count = static_cast<size_t>(count);
 }
 
 bool column_values_equal(const ColumnPlan&, Form_pg_attribute attr, Datum a, Datum b) {
