@@ -17,12 +17,14 @@ CREATE FUNCTION mask(data bytea) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     '"xid":[0-9]+', '"xid":<xid>', 'g'),
     '"commit_time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z"', '"commit_time":"<time>"', 'g')
 $$;
-CREATE TABLE "clientes_ñ" (id text PRIMARY KEY, nombre text, "naïve" text, j json, arr text[], c char(4));
+CREATE TABLE "clientes_ñ" (id text PRIMARY KEY, nombre text, "naïve" text, j json, arr text[], c char(4),
+    jb jsonb, n numeric);
 SELECT crmsync.map('latin', '"clientes_ñ"', 'Kontakt_ä', 'id', 'Idé');
 SELECT 'init' FROM crmsync.create_slot('latin');
 INSERT INTO "clientes_ñ" VALUES
-    ('Zoë', 'Ça va? ½ ÿ', 'façade', '{"clé": "été"}', '{é,ß,NULL}', 'ñ'),
-    ('high', (SELECT string_agg(chr(c), '' ORDER BY c) FROM generate_series(128, 255) c), NULL, NULL, NULL, NULL);
+    ('Zoë', 'Ça va? ½ ÿ', 'façade', '{"clé": "été"}', '{é,ß,NULL}', 'ñ', '{"clé": ["été", 1.50]}', 12.50),
+    ('high', (SELECT string_agg(chr(c), '' ORDER BY c) FROM generate_series(128, 255) c), NULL, NULL, NULL, NULL,
+     NULL, NULL);
 
 \set VERBOSITY default
 SELECT data FROM pg_logical_slot_peek_changes('crmsync_latin', NULL, NULL, 'crm', 'latin');
