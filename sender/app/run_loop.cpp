@@ -265,8 +265,8 @@ std::optional<StreamResult> Session::queue_event(std::string_view payload, std::
         return StreamResult{StreamEnd::fatal, "flush tracking: " + registered.error()};
     std::optional<std::string> problem = undeliverable_reason(config_.target.format, message);
     if (!problem) {
-        PluginMessage copy = message;  // `bytes` moves; the batcher re-finds the record in it
-        if (auto added = batcher_->add(std::move(bytes), copy, now); !added) problem = added.error();
+        // `message.record` views `bytes`' buffer, which moves along with it (no copy).
+        if (auto added = batcher_->add(std::move(bytes), message, now); !added) problem = added.error();
         else return std::nullopt;
     }
     if (auto settled = dead_letter_now(message, std::string(payload), *problem); !settled) {
