@@ -35,6 +35,16 @@ std::string jsonb_text(const std::string& root) {
     return out.str();
 }
 
+// What printing the bytes throws, or "no error".
+std::string error_of(std::string (*print)(const std::string&), const std::string& bytes) {
+    try {
+        print(bytes);
+    } catch (const std::runtime_error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
 std::string render(const Value& v, Format f) {
     StringOut out;
     write_value(out.buffer(), v, f);
@@ -83,14 +93,7 @@ TEST(StoredNumeric, AsEachFormatWritesIt) {
 }
 
 TEST(StoredNumeric, MalformedBytesThrowWithTheReason) {
-    auto message = [](const std::string& bytes) {
-        try {
-            numeric_text(bytes);
-        } catch (const std::runtime_error& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
-    };
+    auto message = [](const std::string& bytes) { return error_of(numeric_text, bytes); };
     EXPECT_EQ(message(from_hex("00")), "stored numeric is malformed: 1 bytes, fewer than its 2-byte header");
     EXPECT_EQ(message(from_hex("0000")), "stored numeric is malformed: 2 bytes, fewer than its 4-byte long header");
     EXPECT_EQ(message(from_hex("00e0")),
@@ -141,14 +144,7 @@ TEST(StoredJsonb, AsEachFormatWritesIt) {
 }
 
 TEST(StoredJsonb, MalformedBytesThrowWithTheReason) {
-    auto message = [](const std::string& bytes) {
-        try {
-            jsonb_text(bytes);
-        } catch (const std::runtime_error& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
-    };
+    auto message = [](const std::string& bytes) { return error_of(jsonb_text, bytes); };
     EXPECT_EQ(message(from_hex("0000")), "stored jsonb is malformed: a container of 2 bytes, fewer than its header");
     EXPECT_EQ(message(from_hex("00000060")), "stored jsonb is malformed: a container that is not exactly one of object, array");
     EXPECT_EQ(message(from_hex("02000050")), "stored jsonb is malformed: a scalar container of 2 items");
