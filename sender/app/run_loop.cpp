@@ -252,7 +252,7 @@ std::optional<StreamResult> Session::handle_payload(std::string_view payload, Cl
         if (!committed) return StreamResult{StreamEnd::fatal, "flush tracking: " + committed.error()};
         return std::nullopt;
     }
-    if (message.commit_time_us) commit_times_.emplace(message.commit_lsn.value, *message.commit_time_us);
+    if (message.commit_time_us) commit_times_.try_emplace(message.commit_lsn.value, *message.commit_time_us);
     if (backfill_->is_watermark(message)) return handle_watermark(message, now);
     backfill_->observe(message);
     metrics_.records_received++;
