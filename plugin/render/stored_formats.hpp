@@ -1,8 +1,8 @@
 // Postgres' stored numeric and jsonb, read and printed without Postgres. Both are on-disk
 // formats, fixed by pg_upgrade's promise that a new server reads an old cluster's files.
 // Printing them here, straight into the output, replaces numeric_out and jsonb_out, which
-// allocate and build a text that was then copied again (together a sixth of the plugin's
-// time on a CRM-like row). The text is byte for byte what those functions print; pg_regress
+// allocate and build a text that was then copied again (together 16 % of the decoding
+// backend's time on the benchmark's CRM-like rows). The text is byte for byte what those functions print; pg_regress
 // compares the two on every value it writes (sql/types.sql, sql/stored_formats.sql).
 //
 // Little-endian only, as the layout constants below are: the Postgres zone uses Postgres'
