@@ -30,15 +30,26 @@ done
 [ "$(id -u)" = 0 ] || { echo "run as root (the clusters run as the postgres user)" >&2; exit 1; }
 [ -f "$(pg_config --pkglibdir)/crmsync.so" ] || { echo "the crmsync plugin is not installed: make install first" >&2; exit 1; }
 
+shas=()
+for rev in "$1" "$2"; do  # both checked before anything is made
+    shas+=("$(git -C "$ROOT" rev-parse --short "$rev^{commit}" 2>/dev/null)") || { echo "not a revision: $rev" >&2; exit 2; }
+done
+
 OUT=$ROOT/results/ab-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 builds=()
-for rev in "$1" "$2"; do
-    sha=$(git -C "$ROOT" rev-parse --short "$rev^{commit}") || { echo "not a revision: $rev" >&2; exit 2; }
+worktrees=()
+# The checkouts go however the run ends (a failed build or run included).
+remove_worktrees() {
+    for w in "${worktrees[@]}"; do git -C "$ROOT" worktree remove --force "$w" >/dev/null 2>&1 || true; done
+}
+trap remove_worktrees EXIT
+for sha in "${shas[@]}"; do
     src=$OUT/src-$sha
     build=$OUT/build-$sha
     git -C "$ROOT" worktree add --detach --force "$src" "$sha" >/dev/null 2>&1
-    echo "building the sender at $rev ($sha)"
+    worktrees+=("$src")
+    echo "building the sender at $sha"
     cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="-fno-omit-frame-pointer" \
         >"$OUT/build-$sha.log" 2>&1 || { tail -30 "$OUT/build-$sha.log"; exit 1; }
     cmake --build "$build" -j2 --target crmsync-sender crmsync-mock-crm >>"$OUT/build-$sha.log" 2>&1 \
@@ -69,7 +80,6 @@ EOF
     done
 done
 rm -rf "$OUT/run"
-for entry in "${builds[@]}"; do git -C "$ROOT" worktree remove --force "$OUT/src-${entry%%:*}" >/dev/null 2>&1 || true; done
 
 "$PY" - "$OUT/ab.csv" <<'EOF'
 import csv, statistics, sys
