@@ -35,7 +35,15 @@ std::unique_ptr<char[]> make_blob(std::string_view key, std::string_view packed,
     return blob;
 }
 
-size_t hash_key(std::string_view key) { return std::hash<std::string_view>{}(key); }
+// A bucket holds the slot + 1 in its low half (0 = empty) and the key's 32-bit hash in its
+// high half: a probe compares hashes before it reads a record's key (a cache miss each), and
+// growing or shifting buckets never rereads keys. Tables stay below 2^32 buckets (slots are
+// 32-bit), so the stored hash has every bit a home bucket needs.
+uint32_t hash_key(std::string_view key) { return static_cast<uint32_t>(std::hash<std::string_view>{}(key)); }
+uint64_t bucket_entry(uint32_t hash, uint32_t slot) { return uint64_t{hash} << 32 | (slot + 1); }
+uint32_t entry_slot(uint64_t entry) { return static_cast<uint32_t>(entry) - 1; }
+uint32_t entry_hash(uint64_t entry) { return static_cast<uint32_t>(entry >> 32); }
+bool is_empty(uint64_t entry) { return static_cast<uint32_t>(entry) == 0; }
 
 void put_varint(std::string& out, uint64_t v) {
     while (v >= 0x80) {
@@ -62,19 +70,21 @@ uint64_t get_varint(std::string_view s, size_t& pos) {
 std::optional<size_t> CrmState::bucket_of(const ObjectTable& t, std::string_view key) {
     if (t.buckets.empty()) return std::nullopt;
     size_t mask = t.buckets.size() - 1;
-    for (size_t i = hash_key(key) & mask;; i = (i + 1) & mask) {
-        uint32_t v = t.buckets[i];
-        if (v == 0) return std::nullopt;
-        if (view(t.slots[v - 1].get()).key == key) return i;
+    uint32_t hash = hash_key(key);
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        uint64_t e = t.buckets[i];
+        if (is_empty(e)) return std::nullopt;
+        if (entry_hash(e) == hash && view(t.slots[entry_slot(e)].get()).key == key) return i;
     }
 }
 
 void CrmState::map_key(ObjectTable& t, std::string_view key, uint32_t slot) {
     if ((t.mapped + 1) * 4 > t.buckets.size() * 3) grow_buckets(t);
     size_t mask = t.buckets.size() - 1;
-    size_t i = hash_key(key) & mask;
-    while (t.buckets[i] != 0) i = (i + 1) & mask;
-    t.buckets[i] = slot + 1;
+    uint32_t hash = hash_key(key);
+    size_t i = hash & mask;
+    while (!is_empty(t.buckets[i])) i = (i + 1) & mask;
+    t.buckets[i] = bucket_entry(hash, slot);
     ++t.mapped;
 }
 
@@ -82,8 +92,8 @@ void CrmState::unmap_bucket(ObjectTable& t, size_t hole) {
     // Backward-shift deletion: later entries of the probe chain move up into the hole, so
     // lookups never need tombstone markers.
     size_t mask = t.buckets.size() - 1;
-    for (size_t j = (hole + 1) & mask; t.buckets[j] != 0; j = (j + 1) & mask) {
-        size_t home = hash_key(view(t.slots[t.buckets[j] - 1].get()).key) & mask;
+    for (size_t j = (hole + 1) & mask; !is_empty(t.buckets[j]); j = (j + 1) & mask) {
+        size_t home = entry_hash(t.buckets[j]) & mask;
         bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
         if (!stays) {
             t.buckets[hole] = t.buckets[j];
@@ -95,14 +105,14 @@ void CrmState::unmap_bucket(ObjectTable& t, size_t hole) {
 }
 
 void CrmState::grow_buckets(ObjectTable& t) {
-    std::vector<uint32_t> old = std::move(t.buckets);
+    std::vector<uint64_t> old = std::move(t.buckets);
     t.buckets.assign(old.empty() ? 64 : old.size() * 2, 0);
     size_t mask = t.buckets.size() - 1;
-    for (uint32_t v : old) {
-        if (v == 0) continue;
-        size_t i = hash_key(view(t.slots[v - 1].get()).key) & mask;
-        while (t.buckets[i] != 0) i = (i + 1) & mask;
-        t.buckets[i] = v;
+    for (uint64_t e : old) {
+        if (is_empty(e)) continue;
+        size_t i = entry_hash(e) & mask;
+        while (!is_empty(t.buckets[i])) i = (i + 1) & mask;
+        t.buckets[i] = e;
     }
 }
 
@@ -165,7 +175,7 @@ CrmState::UpsertOutcome CrmState::upsert(std::string_view object, std::string_vi
     std::optional<uint32_t> old_slot;
     std::vector<Entry> entries;
     if (bucket) {
-        old_slot = t.buckets[*bucket] - 1;
+        old_slot = entry_slot(t.buckets[*bucket]);
         BlobView old = view(t.slots[*old_slot].get());
         if (old.live) entries = decode(old.packed);
     }
@@ -193,7 +203,7 @@ CrmState::UpsertOutcome CrmState::upsert(std::string_view object, std::string_vi
     ++live_records_;
     if (old_slot) {
         // A tombstone: the key comes back under a new slot and keeps its position.
-        t.buckets[*bucket] = slot + 1;
+        t.buckets[*bucket] = bucket_entry(entry_hash(t.buckets[*bucket]), slot);
         if (*old_slot < t.high_water.size()) {
             t.high_water.resize(t.slots.size());
             t.high_water[slot] = t.high_water[*old_slot];
@@ -217,7 +227,7 @@ bool CrmState::erase(std::string_view object, std::string_view key, bool keep_po
         }
         return false;
     }
-    uint32_t slot = t->buckets[*bucket] - 1;
+    uint32_t slot = entry_slot(t->buckets[*bucket]);
     bool was_live = view(t->slots[slot].get()).live;
     if (was_live) {
         --t->live;
@@ -247,7 +257,7 @@ std::optional<CrmState::RecordRef> CrmState::find(std::string_view object, std::
     if (!t) return std::nullopt;
     auto bucket = bucket_of(*t, key);
     if (!bucket) return std::nullopt;
-    return find_by_index(object, t->buckets[*bucket] - 1);
+    return find_by_index(object, entry_slot(t->buckets[*bucket]));
 }
 
 std::optional<CrmState::RecordRef> CrmState::find_by_index(std::string_view object, uint32_t index) const {
@@ -263,7 +273,7 @@ EventPosition CrmState::high_water(std::string_view object, std::string_view key
     if (!t) return {};
     EventPosition own;
     if (auto bucket = bucket_of(*t, key)) {
-        uint32_t slot = t->buckets[*bucket] - 1;
+        uint32_t slot = entry_slot(t->buckets[*bucket]);
         if (slot < t->high_water.size()) own = t->high_water[slot];
     }
     return std::max(own, t->truncated_at);
@@ -274,7 +284,7 @@ void CrmState::raise_high_water(std::string_view object, std::string_view key, E
     if (!t) return;
     auto bucket = bucket_of(*t, key);
     if (!bucket) return;
-    uint32_t slot = t->buckets[*bucket] - 1;
+    uint32_t slot = entry_slot(t->buckets[*bucket]);
     if (slot >= t->high_water.size()) t->high_water.resize(t->slots.size());
     t->high_water[slot] = std::max(t->high_water[slot], pos);
 }

@@ -97,7 +97,7 @@ private:
     using Blob = std::unique_ptr<char[]>;
     struct ObjectTable {
         std::vector<Blob> slots;               // null once deleted or superseded
-        std::vector<uint32_t> buckets;         // open addressing, slot + 1, 0 = empty
+        std::vector<uint64_t> buckets;         // open addressing: key hash << 32 | slot + 1, 0 = empty
         size_t mapped = 0;                     // keys in buckets (live records and tombstones)
         std::vector<EventPosition> high_water; // by slot; grown only when webhook uses it
         EventPosition truncated_at;

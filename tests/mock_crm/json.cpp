@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
@@ -54,12 +55,70 @@ std::string position_of(std::string_view text, size_t offset) {
     return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
+// True when the text has no NUL byte and is valid UTF-8 (RFC 3629, rapidjson's own
+// validator): then nothing is lost by parsing it without encoding checks, in place.
+bool is_nul_free_utf8(std::string_view text) {
+    struct Discard {
+        void Put(char) {}
+    } discard;
+    constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = kOnes * 0x80;
+    const char* p = text.data();
+    const char* end = p + text.size();
+    while (p < end) {
+        if (end - p >= 8) {
+            uint64_t w;
+            std::memcpy(&w, p, 8);
+            if (((((w - kOnes) & ~w) | w) & kHigh) == 0) {  // no NUL, all ASCII
+                p += 8;
+                continue;
+            }
+        }
+        auto c = static_cast<unsigned char>(*p);
+        if (c == 0) return false;
+        if (c < 0x80) {
+            ++p;
+            continue;
+        }
+        // Past the end the stream reads NUL, which no continuation byte matches.
+        rapidjson::MemoryStream sequence(p, static_cast<size_t>(end - p));
+        if (!rapidjson::UTF8<>::Validate(sequence, discard)) return false;
+        p += sequence.Tell();
+    }
+    return true;
+}
+
+constexpr unsigned kNumbersAsText = rapidjson::kParseNumbersAsStringsFlag;
+
 }  // namespace
 
 JsonParseResult parse_json(std::string_view text) {
     JsonParseResult result;
-    constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag |
-                                rapidjson::kParseNumbersAsStringsFlag;
+    if (is_nul_free_utf8(text)) {
+        result.text = std::make_unique_for_overwrite<char[]>(text.size() + 1);
+        std::memcpy(result.text.get(), text.data(), text.size());
+        result.text[text.size()] = '\0';
+        rapidjson::InsituStringStream stream(result.text.get());
+        rapidjson::Reader reader;
+        rapidjson::ParseResult parsed;
+        auto in_place = [&](rapidjson::Document& doc) {
+            NumberKeepingHandler handler(doc);
+            parsed = reader.Parse<kNumbersAsText | rapidjson::kParseInsituFlag>(stream, handler);
+            return !parsed.IsError();
+        };
+        result.doc.Populate(in_place);
+        if (!parsed.IsError()) return result;
+        // Not JSON after all: the validating parse below words the error.
+        result.doc.SetNull();
+        result.text.reset();
+    }
+    // rapidjson's streams read NUL as their end: a NUL byte would cut the body short, and
+    // what follows it would be dropped without a word.
+    if (const void* nul = std::memchr(text.data(), 0, text.size())) {
+        size_t at = static_cast<size_t>(static_cast<const char*>(nul) - text.data());
+        result.error = "invalid JSON at " + position_of(text, at) + ": a NUL byte (JSON text cannot contain one)";
+        return result;
+    }
+    constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | kNumbersAsText;
     rapidjson::MemoryStream ms(text.data(), text.size());
     rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(ms);
     rapidjson::Reader reader;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,12 @@ struct JsonAssertion : std::logic_error {
         if (!(x)) throw ::crmsync::mock_crm::JsonAssertion("RapidJSON assertion failed: " #x); \
     } while (false)
 #define RAPIDJSON_HAS_STDSTRING 1
+#if defined(__SSE2__)
+// Strings are scanned 16 bytes at a time (x86-64 baseline). Only the fast path of parse_json
+// reaches that code: it needs a NUL-terminated stream, and rapidjson skips it when it
+// validates encoding.
+#define RAPIDJSON_SSE2 1
+#endif
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -40,9 +47,14 @@ inline constexpr char kNumberTag = '\xFF';
 struct JsonParseResult {
     rapidjson::Document doc;
     std::string error;  // empty when doc holds the parsed body
+    // The parsed copy of the body: doc's strings may point into it. A unique_ptr, not a
+    // string, so that moving the result never moves the bytes.
+    std::unique_ptr<char[]> text;
 };
 
-// Parses a request body: UTF-8 validated, numbers kept as text (see kNumberTag).
+// Parses a request body: UTF-8 validated, numbers kept as text (see kNumberTag). A body that is
+// NUL-free valid UTF-8 (checked first, in one pass) is parsed in place in a copy; anything
+// else goes through rapidjson's validating parser, whose error names where it went wrong.
 JsonParseResult parse_json(std::string_view text);
 
 bool is_number(const rapidjson::Value& v);

@@ -1,7 +1,5 @@
 #include "webhook_api.h"
 
-#include <deque>
-
 #include "commit_time.h"
 
 namespace crmsync::mock_crm {
@@ -15,8 +13,25 @@ struct Event {
     std::string_view key;
     EventPosition position;
     std::optional<int64_t> commit_time_us;
-    std::deque<std::string> texts;
-    std::vector<PropertyValue> props;
+    std::vector<PropertyValue> props;  // json: views into the request's PropertyTexts
+};
+
+// Every property value of a request as JSON text, in one buffer: one allocation per request
+// instead of one per property. The buffer moves as it grows, so views are taken at the end,
+// by the order in which the values were added.
+class PropertyTexts {
+public:
+    void add(const rapidjson::Value& v) {
+        size_t start = buf_.GetSize();
+        JsonWriter w(buf_);
+        write_value(w, v);
+        spans_.push_back({start, buf_.GetSize() - start});
+    }
+    std::string_view text(size_t nth) const { return {buf_.GetString() + spans_[nth].first, spans_[nth].second}; }
+
+private:
+    rapidjson::StringBuffer buf_;
+    std::vector<std::pair<size_t, size_t>> spans_;
 };
 
 struct Rejection {
@@ -32,8 +47,8 @@ std::optional<std::string_view> string_member(const rapidjson::Value& v, std::st
 }
 
 // Fills `e` from one message; returns why it is unacceptable, or "" if it is fine.
-std::string read_event(const rapidjson::Value& v, const std::string& reject_value, Event& e,
-                       std::string& event_id) {
+std::string read_event(const rapidjson::Value& v, const std::string& reject_value, PropertyTexts& texts,
+                       Event& e, std::string& event_id) {
     if (!v.IsObject()) return std::string("event must be an object, got ") + json_type_name(v);
     auto lsn_text = string_member(v, "commit_lsn");
     const rapidjson::Value* seq_value = find_member(v, "seq");
@@ -87,11 +102,12 @@ std::string read_event(const rapidjson::Value& v, const std::string& reject_valu
     const rapidjson::Value* props = find_member(*record, "properties");
     if (!props || !props->IsObject()) return "record.properties is required and must be an object";
     std::string poison;
+    e.props.reserve(props->MemberCount());
     for (const auto& m : props->GetObject()) {
         std::string_view name(m.name.GetString(), m.name.GetStringLength());
         if (is_poison_value(m.value, reject_value) && poison.empty()) poison = name;
-        e.texts.push_back(to_json_text(m.value));
-        e.props.push_back({name, e.texts.back()});
+        e.props.push_back({name, {}});  // its text is filled in once the request is read
+        texts.add(m.value);
     }
     if (!poison.empty())
         return "property \"" + poison + "\" contains the rejected value \"" + reject_value + "\"";
@@ -109,11 +125,15 @@ HttpReply webhook_deliver(const ApiRequest& req, ApiContext& ctx) {
 
     std::vector<Event> batch(events->Size());
     std::vector<Rejection> rejected;
+    PropertyTexts texts;
     for (rapidjson::SizeType i = 0; i < events->Size(); ++i) {
         std::string event_id;
-        std::string why = read_event((*events)[i], req.reject_value, batch[i], event_id);
+        std::string why = read_event((*events)[i], req.reject_value, texts, batch[i], event_id);
         if (!why.empty()) rejected.push_back({i, std::move(event_id), std::move(why)});
     }
+    size_t nth = 0;
+    for (Event& e : batch)
+        for (PropertyValue& p : e.props) p.json = texts.text(nth++);
     if (!rejected.empty()) {
         rapidjson::StringBuffer buf;
         JsonWriter w(buf);

@@ -94,6 +94,39 @@ TEST(ParseJson, KeepsNumbersExactAndRejectsBadInput) {
     EXPECT_NE(parse_json("").error.find("line 1"), std::string::npos);
 }
 
+// Bodies that are NUL-free UTF-8 are parsed in place in a copy; the rest by the validating
+// parser. Both must agree on what is JSON.
+TEST(ParseJson, InPlaceAndValidatingPathsAgree) {
+    // Escapes are decoded in place; the bytes live in the result, wherever it is moved.
+    JsonParseResult moved;
+    {
+        JsonParseResult parsed = parse_json(R"({"s":"a\"b\\c\u00e9\n","long":"0123456789abcdef\t"})");
+        ASSERT_TRUE(parsed.error.empty()) << parsed.error;
+        moved = std::move(parsed);
+    }
+    EXPECT_EQ(string_of(moved.doc["s"]), "a\"b\\c\xC3\xA9\n");
+    EXPECT_EQ(to_json_text(moved.doc), "{\"s\":\"a\\\"b\\\\c\xC3\xA9\\n\",\"long\":\"0123456789abcdef\\t\"}");
+    // Valid multi-byte sequences, at every offset around the 8-byte ASCII skip.
+    for (size_t pad = 0; pad < 10; ++pad) {
+        std::string body = "[\"" + std::string(pad, 'x') + "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80" + "\"]";
+        EXPECT_EQ(parse_json(body).error, "") << pad;
+    }
+    // Invalid ones, each at every offset: a lone continuation byte, an overlong, a surrogate,
+    // above U+10FFFF, a sequence cut by the closing quote.
+    for (std::string bad : {"\x80", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82"}) {
+        for (size_t pad = 0; pad < 10; ++pad) {
+            std::string body = "[\"" + std::string(pad, 'x') + bad + "\"]";
+            EXPECT_NE(parse_json(body).error.find("Invalid encoding"), std::string::npos) << pad;
+        }
+    }
+    // A NUL byte is never the end of the body: what follows it is not silently dropped.
+    EXPECT_EQ(parse_json(std::string_view("{\"a\":1}\0{", 9)).error,
+              "invalid JSON at line 1, column 8: a NUL byte (JSON text cannot contain one)");
+    EXPECT_NE(parse_json(std::string_view("[\"a\0b\"]", 7)).error, "");
+    // A UTF-8 byte-order mark is accepted, as before.
+    EXPECT_EQ(parse_json("\xEF\xBB\xBF{\"a\":1}").error, "");
+}
+
 }  // namespace
 }  // namespace crmsync::mock_crm
 
