@@ -3,6 +3,7 @@
 #include "core/rapidjson.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <chrono>
 #include <cstdint>
 
@@ -121,6 +122,8 @@ private:
     char peek() const { return pos_ < in_.size() ? in_[pos_] : '\0'; }
 
     Status read_string(std::string& out);
+    // A view of the input when the string is plain ASCII, else of `scratch`, which holds it decoded.
+    Status read_string_view(std::string_view& out, std::string& scratch);
     Status read_nullable_string(std::optional<std::string>& out);
     Status read_uint(std::uint64_t& out);
     Status read_nullable_uint(std::optional<std::uint64_t>& out);
@@ -131,6 +134,52 @@ private:
     std::string_view in_;
     std::size_t pos_ = 0;
 };
+
+// Marks (high bit of each byte) the bytes a string cannot skip over: '"', '\\', controls and
+// non-ASCII. Exact for the lowest marked byte, which is all the scan uses.
+std::uint64_t special_bytes(std::uint64_t w) {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+    auto zero_bytes = [](std::uint64_t x) { return (x - ones) & ~x & high; };
+    return ((w - ones * 0x20) & ~w & high) | zero_bytes(w ^ (ones * '"')) | zero_bytes(w ^ (ones * '\\')) |
+           (w & high);
+}
+
+// Most strings of a message are plain ASCII (names, LSNs, times, keys): they are found 8 bytes
+// at a time and handed out as views of the input, with nothing to check or decode.
+Status MessageScanner::read_string_view(std::string_view& out, std::string& scratch) {
+    if (!consume('"')) return fail("expected a string");
+    const std::size_t begin = pos_;
+    std::size_t i = begin;
+    for (;;) {
+        while (in_.size() - i >= 8) {
+            std::uint64_t w;
+            std::memcpy(&w, in_.data() + i, 8);
+            if (std::uint64_t m = special_bytes(w)) {
+                i += static_cast<std::size_t>(__builtin_ctzll(m)) / 8;
+                break;
+            }
+            i += 8;
+        }
+        if (i >= in_.size()) return fail("unterminated string");
+        const auto c = static_cast<unsigned char>(in_[i]);
+        if (c == '"') {
+            out = in_.substr(begin, i - begin);
+            pos_ = i + 1;
+            return ok_status();
+        }
+        if (c == '\\' || c >= 0x80) break;
+        if (c < 0x20) {
+            pos_ = i;
+            return fail("control character in string");
+        }
+        ++i;
+    }
+    // Escapes or non-ASCII bytes: the careful path.
+    pos_ = begin - 1;
+    if (auto status = read_string(scratch); !status) return status;
+    out = scratch;
+    return ok_status();
+}
 
 Status MessageScanner::read_string(std::string& out) {
     if (!consume('"')) return fail("expected a string");
@@ -179,9 +228,10 @@ Status MessageScanner::read_nullable_string(std::optional<std::string>& out) {
         out.reset();
         return ok_status();
     }
-    std::string value;
-    if (auto status = read_string(value); !status) return status;
-    out = std::move(value);
+    std::string_view value;
+    std::string scratch;
+    if (auto status = read_string_view(value, scratch); !status) return status;
+    out.emplace(value);
     return ok_status();
 }
 
@@ -211,12 +261,13 @@ Status MessageScanner::read_nullable_uint(std::optional<std::uint64_t>& out) {
 
 Status MessageScanner::read_lsn(Lsn& out) {
     const std::size_t begin = pos_;
-    std::string text;
-    if (auto status = read_string(text); !status) return status;
+    std::string_view text;
+    std::string scratch;
+    if (auto status = read_string_view(text, scratch); !status) return status;
     auto lsn = parse_lsn(text);
     if (!lsn) {
         pos_ = begin;
-        return fail("bad LSN \"" + text + "\" (expected hex \"X/Y\")");
+        return fail("bad LSN \"" + std::string(text) + "\" (expected hex \"X/Y\")");
     }
     out = *lsn;
     return ok_status();
@@ -240,28 +291,39 @@ Status MessageScanner::skip_value() {
 
 Result<PluginMessage> MessageScanner::parse() {
     PluginMessage message;
-    std::string action_text;
+    std::string_view action_text;
+    std::string action_scratch;
     unsigned seen = 0;
+    std::string name_scratch;
+    std::size_t next_known = 0;
 
     skip_space();
     if (!consume('{')) return fail("expected '{'");
     for (;;) {
         skip_space();
-        std::string name;
-        if (auto status = read_string(name); !status) return Error{status.error()};
+        std::string_view name;
+        if (auto status = read_string_view(name, name_scratch); !status) return Error{status.error()};
         skip_space();
-        if (!consume(':')) return fail("expected ':' after \"" + name + "\"");
+        if (!consume(':')) return fail("expected ':' after \"" + std::string(name) + "\"");
         skip_space();
 
+        // The plugin writes fields in a fixed order, the order of kFields: the search starts
+        // after the previous field's entry and usually ends there.
         Field field{};
-        for (const auto& known : kFields)
-            if (known.name == name) field = known.field;
-        if (field != 0 && (seen & field)) return fail("duplicate field \"" + name + "\"");
+        for (std::size_t k = 0; k < std::size(kFields); ++k) {
+            const NamedField& known = kFields[(next_known + k) % std::size(kFields)];
+            if (known.name == name) {
+                field = known.field;
+                next_known = (next_known + k + 1) % std::size(kFields);
+                break;
+            }
+        }
+        if (field != 0 && (seen & field)) return fail("duplicate field \"" + std::string(name) + "\"");
         seen |= field;
 
         Status status = ok_status();
         switch (field) {
-            case f_action: status = read_string(action_text); break;
+            case f_action: status = read_string_view(action_text, action_scratch); break;
             case f_object: status = read_nullable_string(message.object); break;
             case f_key: status = read_nullable_string(message.key); break;
             case f_table: status = read_nullable_string(message.table); break;
@@ -322,13 +384,20 @@ Result<PluginMessage> MessageScanner::parse() {
     else if (action_text == "message") message.action = Action::message;
     else if (action_text == "commit") message.action = Action::commit;
     else
-        return Error{"plugin message: unknown action \"" + action_text +
+        return Error{"plugin message: unknown action \"" + std::string(action_text) +
                      "\" (expected upsert, delete, truncate, message or commit)"};
 
     if (message.commit_time) {
-        auto micros = parse_commit_time(*message.commit_time);
-        if (!micros) return Error{"plugin message: commit_time: " + micros.error()};
-        message.commit_time_us = *micros;
+        // Every message of a transaction carries the same commit_time: parse it once.
+        thread_local std::string last_text;
+        thread_local std::int64_t last_us = 0;
+        if (*message.commit_time != last_text) {
+            auto micros = parse_commit_time(*message.commit_time);
+            if (!micros) return Error{"plugin message: commit_time: " + micros.error()};
+            last_text = *message.commit_time;
+            last_us = *micros;
+        }
+        message.commit_time_us = last_us;
     }
     if (auto status = check_record(message, seen); !status) return Error{status.error()};
     return message;

@@ -309,3 +309,37 @@ TEST(PluginMessage, RejectsChangesWithoutTheXidOrCommitTimeField) {
         EXPECT_NE(error.find(c.expect), std::string::npos) << "input: " << c.json << "\nerror: " << error;
     }
 }
+
+// Plain ASCII strings are scanned a word at a time: whatever stops the scan (an escape, a
+// control byte, non-ASCII) must be found at every position of a key, long or short.
+TEST(PluginMessage, FindsWhatStopsAStringScanAtEveryPosition) {
+    auto upsert_with_key = [](const std::string& key_json) {
+        return R"({"action":"upsert","object":"o","key":")" + key_json +
+               R"(","table":"t","commit_lsn":"0/1","seq":1,"xid":7,"commit_time":"2026-11-24T10:00:00Z","record":{}})";
+    };
+    for (std::size_t before = 0; before < 20; ++before) {
+        for (std::size_t after : {0, 1, 7, 8, 9}) {
+            const std::string a(before, 'a'), b(after, 'b');
+            EXPECT_EQ(must_parse(upsert_with_key(a + "\\\"" + b)).key, a + "\"" + b);
+            EXPECT_EQ(must_parse(upsert_with_key(a + "\\u0041" + b)).key, a + "A" + b);
+            EXPECT_EQ(must_parse(upsert_with_key(a + "\xC3\xA9" + b)).key, a + "\xC3\xA9" + b);
+            EXPECT_NE(must_fail(upsert_with_key(a + "\x01" + b)).find("control character"), std::string::npos);
+            EXPECT_NE(must_fail(upsert_with_key(a + "\xFF" + b)).find("invalid UTF-8"), std::string::npos);
+            EXPECT_NE(must_fail(upsert_with_key(a + "\xE2\x82" + b)).find("invalid UTF-8"), std::string::npos);
+        }
+    }
+}
+
+// Messages of one transaction share a commit_time, which is parsed once; a different or bad
+// one after it is still read on its own.
+TEST(PluginMessage, EachCommitTimeIsReadForItsOwnMessage) {
+    auto upsert_at = [](const std::string& time) {
+        return R"({"action":"upsert","object":"o","key":"k","table":"t","commit_lsn":"0/1","seq":1,"xid":7,"commit_time":")" +
+               time + R"(","record":{}})";
+    };
+    EXPECT_EQ(must_parse(upsert_at("2026-11-24T10:00:00.000001Z")).commit_time_us, 1795514400000001);
+    EXPECT_EQ(must_parse(upsert_at("2026-11-24T10:00:00.000001Z")).commit_time_us, 1795514400000001);
+    EXPECT_EQ(must_parse(upsert_at("2026-11-24T10:00:01Z")).commit_time_us, 1795514401000000);
+    EXPECT_NE(must_fail(upsert_at("2026-11-24T10:00:61Z")).find("RFC 3339"), std::string::npos);
+    EXPECT_EQ(must_parse(upsert_at("2026-11-24T10:00:01Z")).commit_time_us, 1795514401000000);
+}
