@@ -141,10 +141,12 @@ void write_json_string_body(OutBuffer& out, const char* src, size_t n) {
                     case '\n': out.put_unchecked('n'); break;
                     case '\r': out.put_unchecked('r'); break;
                     case '\t': out.put_unchecked('t'); break;
-                    default: {
-                        const char esc[5] = {'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-                        out.append_unchecked(esc, 5);
-                    }
+                    default:  // written byte by byte: a local array would cost a stack check per call
+                        out.put_unchecked('u');
+                        out.put_unchecked('0');
+                        out.put_unchecked('0');
+                        out.put_unchecked(kHex[c >> 4]);
+                        out.put_unchecked(kHex[c & 0xF]);
                 }
                 ++p;
                 continue;
