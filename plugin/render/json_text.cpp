@@ -119,7 +119,7 @@ constexpr size_t kChunk = 4096;
 
 }  // namespace
 
-void write_json_string_body(OutBuffer& out, const char* src, size_t n) {
+void write_json_string_body_general(OutBuffer& out, const char* src, size_t n) {
     const auto* p = reinterpret_cast<const uint8_t*>(src);
     const auto* end = p + n;
     while (p < end) {

@@ -5,8 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <string>
 #include <string_view>
@@ -338,6 +342,28 @@ TEST(JsonEscape, EachSpecialByteAtEachPositionOfShortStrings) {
             }
         }
     }
+}
+
+TEST(JsonEscape, ShortStringsEndingAtAPageEndAreNotReadPastIt) {
+    // Short strings are checked with one 16-byte load, which may read beyond the string but
+    // must never cross into the next page: here that page is unreadable, and a read of it
+    // would kill the test.
+    const long page = sysconf(_SC_PAGESIZE);
+    void* mem = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(mem, MAP_FAILED);
+    ASSERT_EQ(mprotect(static_cast<char*>(mem) + page, page, PROT_NONE), 0);
+    char* page_end = static_cast<char*>(mem) + page;
+    for (size_t len = 0; len < 20; ++len) {
+        for (const char* fill : {"a", "\""}) {
+            std::string in(len, fill[0]);
+            char* at = page_end - len;
+            std::memcpy(at, in.data(), len);
+            StringOut out;
+            write_json_string_body(out.buffer(), at, len);
+            EXPECT_EQ(out.str(), reference_escape(in)) << "length " << len;
+        }
+    }
+    munmap(mem, 2 * page);
 }
 
 TEST(JsonEscape, AppendsAfterExistingContent) {

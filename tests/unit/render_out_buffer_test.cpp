@@ -89,6 +89,19 @@ private:
 
 // --- StringOut ------------------------------------------------------------------------
 
+// Short copies are fixed-size moves (overlapping 1-, 4- and 8-byte words): every length
+// must copy exactly its bytes and nothing past them.
+TEST(CopyBytes, EveryLengthUpToPastTheLongestMoveIsExact) {
+    for (size_t n = 0; n <= 100; ++n) {
+        std::vector<char> src(n);
+        for (size_t i = 0; i < n; ++i) src[i] = static_cast<char>('a' + (i * 7 + n) % 26);
+        std::vector<char> dst(n + 32, kGuardByte);
+        copy_bytes(dst.data(), src.data(), n);
+        EXPECT_TRUE(std::equal(src.begin(), src.end(), dst.begin())) << "length " << n;
+        EXPECT_TRUE(guard_intact(dst, n)) << "length " << n;
+    }
+}
+
 TEST(StringOut, StartsEmpty) {
     StringOut out;
     EXPECT_EQ(out.view().size(), 0u);
