@@ -4,8 +4,10 @@
 #include "render/json_text.hpp"
 #include "render/stored_formats.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace crmsync::render {
 namespace {
@@ -45,9 +47,18 @@ CivilDate civil_from_days(int64_t z) {
     return {static_cast<int64_t>(yoe) + era * 400 + (m <= 2), m, d};
 }
 
-inline char* two_digits(char* p, unsigned v) {
-    p[0] = static_cast<char>('0' + v / 10);
-    p[1] = static_cast<char>('0' + v % 10);
+// "00".."99": a timestamp is eleven digit pairs, each one load and one store this way.
+constexpr auto kDigitPairs = [] {
+    std::array<char, 200> t{};
+    for (int i = 0; i < 100; ++i) {
+        t[2 * i] = static_cast<char>('0' + i / 10);
+        t[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+    return t;
+}();
+
+inline char* two_digits(char* p, unsigned v) {  // v < 100
+    std::memcpy(p, &kDigitPairs[2 * v], 2);
     return p + 2;
 }
 
@@ -94,19 +105,22 @@ size_t format_timestamp(char* start, int64_t us, bool millis, bool utc_suffix) {
     *p++ = 'T';
     auto secs = static_cast<unsigned>(rem / 1000000);
     auto frac = static_cast<unsigned>(rem % 1000000);
-    p = two_digits(p, secs / 3600);
+    const unsigned minutes = secs / 60;
+    p = two_digits(p, minutes / 60);
     *p++ = ':';
-    p = two_digits(p, secs / 60 % 60);
+    p = two_digits(p, minutes % 60);
     *p++ = ':';
     p = two_digits(p, secs % 60);
     *p++ = '.';
-    unsigned digits = millis ? 3 : 6;
-    unsigned f = millis ? frac / 1000 : frac;
-    for (unsigned i = digits; i-- > 0;) {
-        p[i] = static_cast<char>('0' + f % 10);
-        f /= 10;
+    if (millis) {
+        unsigned ms = frac / 1000;
+        *p++ = static_cast<char>('0' + ms / 100);
+        p = two_digits(p, ms % 100);
+    } else {
+        p = two_digits(p, frac / 10000);
+        p = two_digits(p, frac / 100 % 100);
+        p = two_digits(p, frac % 100);
     }
-    p += digits;
     if (utc_suffix) *p++ = 'Z';
     return static_cast<size_t>(p - start);
 }
