@@ -26,8 +26,19 @@ uint32_t load32(const uint8_t* p) {
     return v;
 }
 
-[[noreturn]] void malformed(const char* type, const std::string& what) {
-    throw std::runtime_error(std::string("stored ") + type + " is malformed: " + what);
+void append_part(std::string& out, const char* text) { out += text; }
+template <typename Integer>
+void append_part(std::string& out, Integer v) {
+    out += std::to_string(v);
+}
+
+// The message is put together here, not at the call: a check on the hot path then costs a
+// compare and a jump, without string temporaries (and their unwinding) in its function.
+template <typename... Parts>
+[[noreturn, gnu::cold, gnu::noinline]] void malformed(const char* type, const Parts&... parts) {
+    std::string what = std::string("stored ") + type + " is malformed: ";
+    (append_part(what, parts), ...);
+    throw std::runtime_error(what);
 }
 
 // numeric.c's layout: a 2-byte header, then (long form only) a 2-byte weight, then base-10000
@@ -60,7 +71,7 @@ struct NumericParts {
 };
 
 NumericParts parse_numeric(const uint8_t* p, size_t n) {
-    if (n < 2) malformed("numeric", std::to_string(n) + " bytes, fewer than its 2-byte header");
+    if (n < 2) malformed("numeric", n, " bytes, fewer than its 2-byte header");
     const uint16_t header = load16(p);
     NumericParts v;
     if ((header & kSignMask) == kSpecial) {
@@ -68,7 +79,7 @@ NumericParts parse_numeric(const uint8_t* p, size_t n) {
             case kNaN: v.cls = NumericClass::NaN; return v;
             case kPlusInfinity: v.cls = NumericClass::Infinity; return v;
             case kMinusInfinity: v.cls = NumericClass::MinusInfinity; return v;
-            default: malformed("numeric", "special-value header " + std::to_string(header) + " is none of NaN, Infinity, -Infinity");
+            default: malformed("numeric", "special-value header ", header, " is none of NaN, Infinity, -Infinity");
         }
     }
     size_t header_size;
@@ -79,7 +90,7 @@ NumericParts parse_numeric(const uint8_t* p, size_t n) {
                                                     : static_cast<int>(header & kShortWeightMask);
         header_size = 2;
     } else {
-        if (n < 4) malformed("numeric", std::to_string(n) + " bytes, fewer than its 4-byte long header");
+        if (n < 4) malformed("numeric", n, " bytes, fewer than its 4-byte long header");
         v.negative = (header & kSignMask) == kNegative;
         v.scale = header & kLongScaleMask;
         v.weight = static_cast<int16_t>(load16(p + 2));
@@ -101,7 +112,7 @@ void write_numeric_text(OutBuffer& out, const NumericParts& v) {
     auto digit_at = [&](int d) -> unsigned {
         if (d < 0 || static_cast<size_t>(d) >= v.ndigits) return 0;
         unsigned dig = load16(v.digits + 2 * static_cast<size_t>(d));
-        if (dig >= kNumericBase) malformed("numeric", "digit " + std::to_string(dig) + " is not below 10000");
+        if (dig >= kNumericBase) malformed("numeric", "digit ", dig, " is not below 10000");
         return dig;
     };
     const int before_point = v.weight >= 0 ? (v.weight + 1) * 4 : 1;
@@ -163,7 +174,7 @@ void write_embedded_numeric(OutBuffer& out, const uint8_t* p, size_t n) {
     } else {
         malformed("jsonb", "a numeric with a compressed or external varlena header");
     }
-    if (total < header || total > n) malformed("jsonb", "a numeric of " + std::to_string(total) + " bytes in " + std::to_string(n));
+    if (total < header || total > n) malformed("jsonb", "a numeric of ", total, " bytes in ", n);
     write_numeric_text(out, parse_numeric(p + header, total - header));
 }
 
@@ -201,16 +212,16 @@ uint32_t entry_start(const Container& c, uint32_t index) {
 }
 
 Container open_container(const uint8_t* p, size_t n) {
-    if (n < 4) malformed("jsonb", "a container of " + std::to_string(n) + " bytes, fewer than its header");
+    if (n < 4) malformed("jsonb", "a container of ", n, " bytes, fewer than its header");
     const uint32_t header = load32(p);
     Container c{};
     c.count = header & kCountMask;
     c.object = (header & kObject) != 0;
     if (c.object == ((header & kArray) != 0)) malformed("jsonb", "a container that is not exactly one of object, array");
     c.raw_scalar = !c.object && (header & kScalar);
-    if (c.raw_scalar && c.count != 1) malformed("jsonb", "a scalar container of " + std::to_string(c.count) + " items");
+    if (c.raw_scalar && c.count != 1) malformed("jsonb", "a scalar container of ", c.count, " items");
     const uint64_t nentries = c.object ? 2ULL * c.count : c.count;
-    if (4 + 4 * nentries > n) malformed("jsonb", std::to_string(nentries) + " entries in a container of " + std::to_string(n) + " bytes");
+    if (4 + 4 * nentries > n) malformed("jsonb", nentries, " entries in a container of ", n, " bytes");
     c.entries = p + 4;
     c.data = c.entries + 4 * nentries;
     c.data_len = n - 4 - 4 * nentries;
@@ -245,8 +256,7 @@ private:
 // The child's bytes [start, end), checked against its container.
 void check_span(const Container& c, uint32_t start, uint32_t end) {
     if (start > end || end > c.data_len)
-        malformed("jsonb", "a child at bytes " + std::to_string(start) + ".." + std::to_string(end) + " of a container with " +
-                               std::to_string(c.data_len));
+        malformed("jsonb", "a child at bytes ", start, "..", end, " of a container with ", c.data_len);
 }
 
 void open_into(OutBuffer& out, ContainerStack& stack, const uint8_t* p, size_t n) {
@@ -274,7 +284,7 @@ void write_child(OutBuffer& out, ContainerStack& stack, const Container& c, uint
             if (aligned > end) malformed("jsonb", "a container shorter than its padding");
             open_into(out, stack, c.data + aligned, end - aligned);
             return;
-        default: malformed("jsonb", "entry type " + std::to_string((entry & kTypeMask) >> 28) + " is unknown");
+        default: malformed("jsonb", "entry type ", (entry & kTypeMask) >> 28, " is unknown");
     }
 }
 
