@@ -48,16 +48,7 @@ void write_record_properties(OutBuffer& out, const RelationShape& shape, const P
     out.append(shape.piece(RelationShape::PropsOpen));
     // Inside a "properties" object the first name goes without its comma; salesforce fields
     // follow the external id, so every one keeps it.
-    bool skip_comma = shape.format != Format::Salesforce;
-    for (size_t i = 0; i < nprops; ++i) {
-        const Slice& name = props[i].name;
-        if (skip_comma)
-            out.append(name.data + 1, name.len - 1);
-        else
-            out.append(name.data, name.len);
-        skip_comma = false;
-        write_value(out, props[i].value, shape.format);
-    }
+    write_properties(out, props, nprops, shape.format, shape.format == Format::Salesforce);
     out.append(shape.piece(RelationShape::RecordClose));
 }
 

@@ -14,12 +14,6 @@
 
 namespace crmsync::render {
 
-struct Slice {
-    const char* data = nullptr;
-    uint32_t len = 0;
-    std::string_view view() const { return {data, len}; }
-};
-
 // The per-relation pieces of every message about one mapped table.
 struct RelationShape {
     enum Piece : uint8_t {
@@ -49,11 +43,6 @@ void build_relation_shape(OutBuffer& text, RelationShape& shape, Format format, 
 // A property's name as rendered once: `,"email":` (the leading comma is skipped for the
 // first property of a "properties" object).
 void write_property_name(OutBuffer& out, std::string_view name);
-
-struct Property {
-    Slice name;  // from write_property_name
-    Value value;
-};
 
 // The per-transaction pieces: `,"commit_lsn":"0/16B37A0","seq":` and
 // `,"xid":761,"commit_time":"2026-11-24T10:00:00.123456Z"`.

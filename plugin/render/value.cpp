@@ -326,28 +326,58 @@ std::string_view format_name(Format f) {
     return "?";
 }
 
-void write_value(OutBuffer& out, const Value& v, Format format) {
-    switch (format) {
-        case Format::Webhook:
-            if (v.kind == ValueKind::Array)
-                write_json_array(out, v);
-            else
-                write_scalar(out, v, Place::Typed, false);
-            return;
-        case Format::Salesforce:
-            // Salesforce fields hold no JSON objects: json goes into a (long) text field.
-            if (v.kind == ValueKind::Json || v.kind == ValueKind::StoredJsonb) {
-                out.put('"');
-                write_scalar(out, v, Place::InString, true);
-                out.put('"');
-            } else
-                write_scalar(out, v, Place::Typed, true);
-            return;
-        case Format::Hubspot:
+namespace {
+
+template <Format F>
+inline __attribute__((always_inline)) void write_value_as(OutBuffer& out, const Value& v) {
+    if constexpr (F == Format::Webhook) {
+        if (v.kind == ValueKind::Array)
+            write_json_array(out, v);
+        else
+            write_scalar(out, v, Place::Typed, false);
+    } else if constexpr (F == Format::Salesforce) {
+        // Salesforce fields hold no JSON objects: json goes into a (long) text field.
+        if (v.kind == ValueKind::Json || v.kind == ValueKind::StoredJsonb) {
             out.put('"');
             write_scalar(out, v, Place::InString, true);
             out.put('"');
-            return;
+        } else
+            write_scalar(out, v, Place::Typed, true);
+    } else {
+        out.put('"');
+        write_scalar(out, v, Place::InString, true);
+        out.put('"');
+    }
+}
+
+// One loop per format: the format is decided once per record, not once per property.
+template <Format F>
+void write_properties_as(OutBuffer& out, const Property* props, size_t n, bool comma_first) {
+    for (size_t i = 0; i < n; ++i) {
+        const Slice& name = props[i].name;
+        if (i == 0 && !comma_first)
+            out.append(name.data + 1, name.len - 1);
+        else
+            out.append(name.data, name.len);
+        write_value_as<F>(out, props[i].value);
+    }
+}
+
+}  // namespace
+
+void write_properties(OutBuffer& out, const Property* props, size_t n, Format format, bool comma_first) {
+    switch (format) {
+        case Format::Webhook: write_properties_as<Format::Webhook>(out, props, n, comma_first); return;
+        case Format::Hubspot: write_properties_as<Format::Hubspot>(out, props, n, comma_first); return;
+        case Format::Salesforce: write_properties_as<Format::Salesforce>(out, props, n, comma_first); return;
+    }
+}
+
+void write_value(OutBuffer& out, const Value& v, Format format) {
+    switch (format) {
+        case Format::Webhook: write_value_as<Format::Webhook>(out, v); return;
+        case Format::Hubspot: write_value_as<Format::Hubspot>(out, v); return;
+        case Format::Salesforce: write_value_as<Format::Salesforce>(out, v); return;
     }
 }
 

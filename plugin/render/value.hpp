@@ -88,6 +88,23 @@ inline constexpr int64_t kTimestampInfinity = INT64_MAX;
 inline constexpr int32_t kDateMinusInfinity = INT32_MIN;
 inline constexpr int32_t kDateInfinity = INT32_MAX;
 
+struct Slice {
+    const char* data = nullptr;
+    uint32_t len = 0;
+    std::string_view view() const { return {data, len}; }
+};
+
+// One property of a record: its name as rendered once (`,"email":`, see
+// write_property_name in render/message.hpp) and its value.
+struct Property {
+    Slice name;
+    Value value;
+};
+
+// The properties as `"name":value` pairs, comma-separated. The first name goes without its
+// comma unless `comma_first` (salesforce fields follow the record's external id).
+void write_properties(OutBuffer& out, const Property* props, size_t n, Format format, bool comma_first);
+
 // A property value as the format wants it:
 //  webhook     typed JSON; timestamps with microseconds; arrays as JSON arrays
 //  salesforce  typed JSON; timestamps with milliseconds; arrays as "a;b" (multi-select picklists)
