@@ -13,6 +13,9 @@ namespace {
 
 HTAB* g_cache = nullptr;
 MemoryContext g_cache_context = nullptr;
+// The entry of the last relation asked for: changes come in runs of one table, and entries
+// stay where they are until the cache goes (they are never removed one by one).
+RelationSyncEntry* g_last = nullptr;
 Oid g_mappings_relid = InvalidOid;
 bool g_mappings_relid_known = false;
 bool g_callbacks_registered = false;
@@ -43,6 +46,7 @@ void namespace_callback(Datum, int, uint32) { invalidate_entries(); }
 void cache_context_reset(void*) {
     g_cache = nullptr;
     g_cache_context = nullptr;
+    g_last = nullptr;
     g_mappings_relid_known = false;
 }
 
@@ -109,6 +113,7 @@ void relation_cache_init(MemoryContext context) {
     ctl.hcxt = context;
     g_cache = hash_create("crmsync relation cache", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
     g_cache_context = context;
+    g_last = nullptr;
     g_mappings_relid_known = false;
 
     auto* reset = static_cast<MemoryContextCallback*>(MemoryContextAllocZero(context, sizeof(MemoryContextCallback)));
@@ -263,6 +268,7 @@ bool build_relation_entry(RelationSyncEntry* entry, Relation relation, const Plu
 
 RelationSyncEntry* relation_cache_get(Relation relation, const PluginOptions& options) {
     Oid relid = RelationGetRelid(relation);
+    if (g_last && g_last->relid == relid && g_last->valid) return g_last;
     bool found;
     auto* entry = static_cast<RelationSyncEntry*>(hash_search(g_cache, &relid, HASH_ENTER, &found));
     if (!found) {
@@ -270,6 +276,7 @@ RelationSyncEntry* relation_cache_get(Relation relation, const PluginOptions& op
         entry->mapped = false;
         entry->context = nullptr;
     }
+    g_last = entry;
     if (entry->valid) return entry;
 
     // Valid from here on: an invalidation that arrives while we rebuild clears it again,
