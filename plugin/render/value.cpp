@@ -183,6 +183,14 @@ void write_joined_items_body(OutBuffer& out, const Value& v, bool millis) {
     }
 }
 
+// Inside a string the text is escaped once more: print it, then escape it. Kept out of
+// write_scalar, whose every call would otherwise pay for this one's temporary buffer.
+[[gnu::noinline]] void write_stored_jsonb_in_string(OutBuffer& out, const Value& v) {
+    StringOut text;
+    write_stored_jsonb(text.buffer(), v.bytes.data, v.bytes.len);
+    write_json_string_body(out, text.view().data(), text.view().size());
+}
+
 // Formats at most `max` bytes straight into the buffer, quoted when typed. Formatting into a
 // local array and copying it would reload the array's bytes right after storing them one at a
 // time: a store-forwarding stall per value, which perf showed on every integer and timestamp.
@@ -248,17 +256,12 @@ void write_scalar(OutBuffer& out, const Value& v, Place place, bool millis) {
         case ValueKind::StoredNumeric:
             write_stored_numeric(out, v.bytes.data, v.bytes.len, typed);
             return;
-        case ValueKind::StoredJsonb: {
-            if (typed) {
+        case ValueKind::StoredJsonb:
+            if (typed)
                 write_stored_jsonb(out, v.bytes.data, v.bytes.len);
-                return;
-            }
-            // Inside a string the text is escaped once more: print it, then escape it.
-            StringOut text;
-            write_stored_jsonb(text.buffer(), v.bytes.data, v.bytes.len);
-            write_json_string_body(out, text.view().data(), text.view().size());
+            else
+                write_stored_jsonb_in_string(out, v);
             return;
-        }
         case ValueKind::Json:
             if (typed) {
                 out.append(v.bytes.data, v.bytes.len);
