@@ -194,8 +194,8 @@ void write_joined_items_body(OutBuffer& out, const Value& v, bool millis) {
 // Formats at most `max` bytes straight into the buffer, quoted when typed. Formatting into a
 // local array and copying it would reload the array's bytes right after storing them one at a
 // time: a store-forwarding stall per value, which perf showed on every integer and timestamp.
-template <typename Format>
-inline void format_in_place(OutBuffer& out, size_t max, bool quoted, Format&& format) {
+template <typename Formatter>
+inline void format_in_place(OutBuffer& out, size_t max, bool quoted, Formatter&& format) {
     out.reserve(max + 2);
     if (quoted) out.put_unchecked('"');
     out.len += format(out.data + out.len);
