@@ -289,6 +289,27 @@ def micro_section(d):
     return "\n".join(parts) + "\n"
 
 
+def instructions_section(d):
+    path = os.path.join(d, "plugin_instructions.csv")
+    if not os.path.exists(path):
+        return "\n(not run)\n"
+    rows = read_csv(path)
+    parts = []
+    for shape in dict.fromkeys(r["shape"] for r in rows):
+        by = {r["variant"]: r for r in rows if r["shape"] == shape}
+        base = num(by.get("crmsync_webhook", {}).get("instructions_per_change"))
+        floor = num(by.get("floor_message", {}).get("instructions_per_change"))
+        body = []
+        for variant, r in by.items():
+            total, own = num(r["instructions_per_change"]), num(r["own_per_change"])
+            body.append([variant, f"{total:,.0f}", f"{own:,.0f}",
+                         f"{total - floor:,.0f}" if not variant.startswith("floor") else "—",
+                         fmt_ratio(total / base)])
+        parts.append(f"\n**{shape}**\n\n" + table(["plugin", "instructions per change", "in its library",
+                                                      "above floor + message", "instructions ÷ crmsync's"], body))
+    return "\n".join(parts) + "\n"
+
+
 # --- targets ------------------------------------------------------------------------------
 
 def targets(decode, e2e, outage):
@@ -377,6 +398,15 @@ writes nothing: what Postgres' own decoding costs. "floor + 2-byte message per c
 sends `{{}}` for every change: the most any plugin that sends one message per change (crmsync,
 wal2json v2, pgoutput) can reach here.
 {decode_text}
+## Instructions per change (callgrind)
+
+What one more decoded change costs each plugin's backend, counted by callgrind
+(`bench/plugin_instructions.py`: a single-user backend peeks the same slot to the middle and to
+the end of two identical halves of changes; the difference per change). Counts do not move
+between runs, unlike the timings above. "in its library": instructions in the plugin's own
+shared object; the rest is Postgres (decoding, output functions, the peek's tuplestore)
+and libc. Above 1 in the last column: more instructions per change than crmsync webhook.
+{instructions_section(d)}
 ## End to end: commit → CRM accepted
 
 Same mock CRM webhook endpoint, batches of 100, 4 lanes in flight, 5 ms linger for every

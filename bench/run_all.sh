@@ -8,7 +8,7 @@
 # Options: --out DIR (default results/<timestamp>), --no-profile (skip the perf passes),
 # --skip-install (no apt-get/npm/make install: everything is already in place).
 # Needs root: it installs Debian packages (gnuplot-nox, postgresql-15-wal2json,
-# postgresql-15-decoderbufs), installs the crmsync plugin and the floor plugin into the
+# postgresql-15-decoderbufs, linux-perf, valgrind), installs the crmsync plugin and the floor plugin into the
 # system's PostgreSQL 15 lib directory, and runs the clusters as the postgres user.
 # What is measured and how: docs/benchmarks.md.
 set -euo pipefail
@@ -48,6 +48,7 @@ if [ "$MODE" = full ]; then
               --outage-s 60 --outage-around-s 10 --outage-rate 5000)
     MICRO_ARGS=(--benchmark_min_time=0.3 --benchmark_repetitions=3)
     BACKFILL_ARGS=(--rows 500000)
+    INSTRUCTION_ARGS=(--shapes crm,narrow,wide --changes 10000)
 else
     DECODE_RUNS=2
     DECODE_ARGS=(--changes crm=40000,narrow=30000,wide=8000 --runs $DECODE_RUNS)
@@ -55,6 +56,7 @@ else
               --outage-s 10 --outage-around-s 3 --outage-rate 2000 --max-wait-s 20)
     MICRO_ARGS=(--benchmark_min_time=0.05 --benchmark_repetitions=2)
     BACKFILL_ARGS=(--rows 50000)
+    INSTRUCTION_ARGS=(--shapes crm,narrow --changes 1000)
 fi
 if [ "$PROFILE" = 1 ]; then
     DECODE_ARGS+=(--profile crmsync_webhook,pgoutput)
@@ -64,7 +66,7 @@ fi
 step "dependencies"
 if [ "$INSTALL" = 1 ]; then
     need=()
-    for pkg in gnuplot-nox postgresql-15-wal2json postgresql-15-decoderbufs linux-perf; do
+    for pkg in gnuplot-nox postgresql-15-wal2json postgresql-15-decoderbufs linux-perf valgrind; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
     done
     if [ ${#need[@]} -gt 0 ]; then
@@ -114,6 +116,9 @@ done
 
 step "decode throughput: peek and streaming, crmsync vs peers"
 $PY "$BENCH/decode_throughput.py" --out "$OUT" "${DECODE_ARGS[@]}"
+
+step "instructions per change: callgrind, crmsync vs peers"
+$PY "$BENCH/plugin_instructions.py" --out "$OUT" "${INSTRUCTION_ARGS[@]}"
 
 step "end to end: crmsync, outbox + poller, node + wal2json; CRM outage"
 $PY "$BENCH/e2e_latency.py" --out "$OUT" "${E2E_ARGS[@]}"
