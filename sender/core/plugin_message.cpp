@@ -389,13 +389,15 @@ Result<PluginMessage> MessageScanner::parse() {
 
     if (message.commit_time) {
         // Every message of a transaction carries the same commit_time: parse it once.
+        thread_local bool have_last = false;
         thread_local std::string last_text;
         thread_local std::int64_t last_us = 0;
-        if (*message.commit_time != last_text) {
+        if (!have_last || *message.commit_time != last_text) {
             auto micros = parse_commit_time(*message.commit_time);
             if (!micros) return Error{"plugin message: commit_time: " + micros.error()};
             last_text = *message.commit_time;
             last_us = *micros;
+            have_last = true;
         }
         message.commit_time_us = last_us;
     }

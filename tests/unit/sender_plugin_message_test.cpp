@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 using namespace crmsync::sender;
 
@@ -342,4 +343,9 @@ TEST(PluginMessage, EachCommitTimeIsReadForItsOwnMessage) {
     EXPECT_EQ(must_parse(upsert_at("2026-11-24T10:00:01Z")).commit_time_us, 1795514401000000);
     EXPECT_NE(must_fail(upsert_at("2026-11-24T10:00:61Z")).find("RFC 3339"), std::string::npos);
     EXPECT_EQ(must_parse(upsert_at("2026-11-24T10:00:01Z")).commit_time_us, 1795514401000000);
+    // An empty commit_time is no timestamp, also as the first message a thread parses.
+    EXPECT_NE(must_fail(upsert_at("")).find("RFC 3339"), std::string::npos);
+    std::string first_in_thread;
+    std::thread([&] { first_in_thread = must_fail(upsert_at("")); }).join();
+    EXPECT_NE(first_in_thread.find("RFC 3339"), std::string::npos) << first_in_thread;
 }
