@@ -37,8 +37,8 @@ std::unique_ptr<char[]> make_blob(std::string_view key, std::string_view packed,
 
 // A bucket holds the slot + 1 in its low half (0 = empty) and the key's 32-bit hash in its
 // high half: a probe compares hashes before it reads a record's key (a cache miss each), and
-// growing or shifting buckets never rereads keys. Tables stay below 2^32 buckets (slots are
-// 32-bit), so the stored hash has every bit a home bucket needs.
+// growing or shifting buckets never rereads keys. Every home bucket is taken from this
+// 32-bit hash, so lookups, growth and deletion always agree on it.
 uint32_t hash_key(std::string_view key) { return static_cast<uint32_t>(std::hash<std::string_view>{}(key)); }
 uint64_t bucket_entry(uint32_t hash, uint32_t slot) { return uint64_t{hash} << 32 | (slot + 1); }
 uint32_t entry_slot(uint64_t entry) { return static_cast<uint32_t>(entry) - 1; }
