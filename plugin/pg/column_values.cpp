@@ -95,7 +95,8 @@ CRMSYNC_INLINE void put_varlena(render::Value* out, render::ValueKind kind, Datu
     put_utf8(out, kind, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
 }
 
-// The stored bytes after the varlena header, for the renderer to read (render/stored_formats.hpp).
+// The stored bytes after the varlena header, as they are: bytea's, or numeric's and jsonb's
+// for the renderer to read (render/stored_formats.hpp).
 CRMSYNC_INLINE void put_stored(render::Value* out, render::ValueKind kind, Datum datum) {
     struct varlena* v = packed_varlena(datum);
     put_bytes(out, kind, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
@@ -156,11 +157,7 @@ CRMSYNC_INLINE void read_scalar(const TypePlan& plan, Datum datum, render::Value
         case Category::Uuid:
             put_bytes(out, ValueKind::Uuid, reinterpret_cast<const char*>(DatumGetUUIDP(datum)->data), 16);
             return;
-        case Category::Bytea: {
-            bytea* b = DatumGetByteaPP(datum);
-            put_bytes(out, ValueKind::Bytea, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
-            return;
-        }
+        case Category::Bytea: put_stored(out, ValueKind::Bytea, datum); return;
         case Category::Array:
         case Category::Other: put_output_text(out, plan, datum, ValueKind::Text); return;
     }

@@ -2,8 +2,9 @@
 // formats, fixed by pg_upgrade's promise that a new server reads an old cluster's files.
 // Printing them here, straight into the output, replaces numeric_out and jsonb_out, which
 // allocate and build a text that was then copied again (together 16 % of the decoding
-// backend's time on the benchmark's CRM-like rows). The text is byte for byte what those functions print; pg_regress
-// compares the two on every value it writes (sql/types.sql, sql/stored_formats.sql).
+// backend's time on the benchmark's CRM-like rows). The text is byte for byte what those
+// functions print; pg_regress compares the two on every value it writes (sql/types.sql,
+// sql/stored_formats.sql).
 //
 // Little-endian only, as the layout constants below are: the Postgres zone uses Postgres'
 // own output functions on big-endian servers.
@@ -33,9 +34,10 @@ inline constexpr uint32_t kNull = 0x40000000;       // JENTRY_ISNULL
 inline constexpr uint32_t kContainer = 0x50000000;  // JENTRY_ISCONTAINER
 }  // namespace stored_jsonb
 
-// `payload` is a numeric datum's bytes after its varlena header. Malformed bytes throw
-// std::runtime_error naming what is wrong. numeric_out's text: exact digits with the value's display scale, or NaN / Infinity / -Infinity
-// (between quotes with quote_specials, where the text must stay valid JSON).
+// `payload` is a numeric datum's bytes after its varlena header; writes numeric_out's text:
+// exact digits with the value's display scale, or NaN / Infinity / -Infinity (between quotes
+// with quote_specials, where the text must stay valid JSON). Malformed bytes throw
+// std::runtime_error naming what is wrong.
 void write_stored_numeric(OutBuffer& out, const char* payload, size_t n, bool quote_specials = false);
 
 // `root` is a jsonb datum's bytes after its varlena header (the root container); writes
