@@ -14,7 +14,9 @@ Changes are 70 % inserts, 25 % updates, 5 % deletes, committed TXN_ROWS per tran
 Peers: pgoutput (text and binary mode), wal2json format 1 and 2, test_decoding,
 decoderbufs (protobuf), and the floor plugin bench/floor_plugin (deforms tuples, writes
 nothing: what Postgres' decoding machinery costs by itself; as floor_message it also sends a
-2-byte message per change: the ceiling for any plugin that sends one message per change).
+2-byte message per change: the ceiling for any plugin that sends one message per change; as
+floor_message_sized each message is as long as crmsync webhook's are on average for that table,
+which shows what the length of a message adds to that ceiling).
 
 Usage: bench/decode_throughput.py --out DIR [--changes crm=500000,narrow=450000,wide=50000] [--runs 3]
        [--modes peek,stream] [--variants ...] [--profile crmsync_webhook,pgoutput]
@@ -87,6 +89,8 @@ VARIANTS = {
     # The floor plus one two-byte message per change: the ceiling for any plugin that sends
     # one message per change (crmsync's SPEC: one JSON object per message; wal2json v2).
     "floor_message": ("crmsync_bench_floor", False, [("emit", "per-change")]),
+    # The same with messages as long as crmsync webhook's mean for the table (measured after the load).
+    "floor_message_sized": ("crmsync_bench_floor", False, [("emit", "per-change"), ("message-bytes", None)]),
 }
 BASELINE = "crmsync_webhook"
 
@@ -118,8 +122,25 @@ def load_shape(cluster, shape, changes, txn_rows):
     return end_lsn
 
 
+# Per shape: crmsync webhook's mean message length, for floor_message_sized's None.
+MESSAGE_BYTES = {}
+
+
+def variant_options(shape, variant):
+    return [(k, MESSAGE_BYTES[shape] if v is None else v) for k, v in VARIANTS[variant][2]]
+
+
+def measure_message_bytes(cluster, shape, end_lsn):
+    """crmsync webhook's mean message length over the shape's changes (commit markers included)."""
+    _, _, options = VARIANTS[BASELINE]
+    args = ", ".join(f"'{k}', '{v}'" for k, v in options)
+    return cluster.query(f"SELECT round(avg(octet_length(data)))::int FROM pg_logical_slot_peek_changes("
+                         f"'{slot_name(shape, VARIANTS[BASELINE][0])}', '{end_lsn}', NULL, {args})")[0][0]
+
+
 def peek_call(shape, variant, end_lsn):
-    plugin, binary, options = VARIANTS[variant]
+    plugin, binary, _ = VARIANTS[variant]
+    options = variant_options(shape, variant)
     fn = "pg_logical_slot_peek_binary_changes" if binary else "pg_logical_slot_peek_changes"
     args = ", ".join(f"'{k}', '{v}'" for k, v in options)
     return f"{fn}('{slot_name(shape, plugin)}', '{end_lsn}', NULL{', ' + args if args else ''})"
@@ -137,8 +158,8 @@ def time_peek(cluster, shape, variant, end_lsn):
     return seconds, (rows, size)
 
 
-def recvlogical_cmd(cluster, slot, variant, end_lsn):
-    _, _, options = VARIANTS[variant]
+def recvlogical_cmd(cluster, slot, shape, variant, end_lsn):
+    options = variant_options(shape, variant)
     cmd = [f"{harness.PG_BIN}/pg_recvlogical", *cluster.psql_args(), "--slot", slot, "--start", "--no-loop",
            "--endpos", end_lsn, "-f", "/dev/null", "-s", "10"]
     for k, v in options:
@@ -165,7 +186,7 @@ def time_stream(cluster, shape, variant, end_lsn):
     slot = copy_slot(cluster, shape, variant)
     try:
         t0 = time.monotonic()
-        done = subprocess.run(recvlogical_cmd(cluster, slot, variant, end_lsn), capture_output=True, text=True)
+        done = subprocess.run(recvlogical_cmd(cluster, slot, shape, variant, end_lsn), capture_output=True, text=True)
         seconds = time.monotonic() - t0
         if done.returncode != 0:
             raise RuntimeError(f"pg_recvlogical for {variant} failed: {done.stderr.strip()}")
@@ -179,7 +200,7 @@ def profile_stream(cluster, shape, variant, end_lsn, out_dir):
     slot = copy_slot(cluster, shape, variant)
     data = os.path.join(tempfile.mkdtemp(prefix="crmsync-perf-"), "perf.data")
     try:
-        client = subprocess.Popen(recvlogical_cmd(cluster, slot, variant, end_lsn), stdout=subprocess.DEVNULL,
+        client = subprocess.Popen(recvlogical_cmd(cluster, slot, shape, variant, end_lsn), stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
         pid = harness.wait_until(lambda: (cluster.query("SELECT active_pid FROM pg_replication_slots WHERE slot_name = %s",
                                                         (slot,)) or [(None,)])[0][0], 30, "the walsender", 0.01)
@@ -230,6 +251,10 @@ def main():
         # Something after the last table, so that every stream sees a record past its endpos.
         cluster.query("CREATE TABLE after_the_load (x int); INSERT INTO after_the_load VALUES (1)")
         cluster.query("CHECKPOINT")
+        if "floor_message_sized" in variants:
+            for shape in shapes:
+                MESSAGE_BYTES[shape] = measure_message_bytes(cluster, shape, end_lsn[shape])
+                log(f"  {shape}: crmsync webhook's messages are {MESSAGE_BYTES[shape]} bytes on average")
 
         raw = CsvOut(os.path.join(args.out, "decode_raw.csv"), ["shape", "variant", "mode", "run", "changes", "seconds"])
         times, volumes = {}, {}

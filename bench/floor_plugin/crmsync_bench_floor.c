@@ -9,7 +9,9 @@
  *
  * With the option emit = 'per-change' it also writes one two-byte message ("{}") per change:
  * what any plugin that sends one message per change pays at least, in Postgres and on the
- * wire. Its throughput is the ceiling for such a plugin. Any other option is ignored.
+ * wire. Its throughput is the ceiling for such a plugin. With message-bytes = N (2 to
+ * 65536) each message is a JSON string of N bytes instead: the ceiling for a plugin whose
+ * messages are that long. Any other option is ignored.
  */
 #include "postgres.h"
 
@@ -30,6 +32,8 @@ typedef struct FloorState
 	MemoryContext change_context;	/* reset after every change */
 	uint64		columns_deformed;	/* keeps the work observable to the compiler */
 	bool		emit_per_change;	/* emit = 'per-change' */
+	char	   *message;		/* what each message says: "{}" or a JSON string */
+	int			message_len;
 } FloorState;
 
 static void
@@ -41,10 +45,27 @@ floor_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_ini
 	state->change_context = AllocSetContextCreate(ctx->context, "crmsync_bench_floor change",
 												  ALLOCSET_DEFAULT_SIZES);
 	ctx->output_plugin_private = state;
+	state->message = "{}";
+	state->message_len = 2;
 	foreach(option, ctx->output_plugin_options)
 	{
 		DefElem    *elem = lfirst(option);
 
+		if (strcmp(elem->defname, "message-bytes") == 0)
+		{
+			int			n = elem->arg ? atoi(strVal(elem->arg)) : 0;
+
+			if (n < 2 || n > 65536)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"message-bytes\" must be a number of bytes from 2 to 65536")));
+			state->message = palloc(n + 1);
+			memset(state->message, 'x', n);
+			state->message[0] = state->message[n - 1] = '"';
+			state->message[n] = '\0';
+			state->message_len = n;
+			continue;
+		}
 		if (strcmp(elem->defname, "emit") != 0)
 			continue;
 		if (elem->arg == NULL || (strcmp(strVal(elem->arg), "per-change") != 0 &&
@@ -112,7 +133,7 @@ floor_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relati
 	if (state->emit_per_change)
 	{
 		OutputPluginPrepareWrite(ctx, true);
-		appendStringInfoString(ctx->out, "{}");
+		appendBinaryStringInfo(ctx->out, state->message, state->message_len);
 		OutputPluginWrite(ctx, true);
 	}
 }
