@@ -13,19 +13,29 @@ void put_string(OutBuffer& out, std::string_view s) { write_json_string(out, s.d
 
 void append_slice(OutBuffer& out, const char* p, size_t n) { out.append(p, n); }
 
-void write_header(OutBuffer& out, const RelationShape& shape, RelationShape::Piece head, const Value* key,
-                  const TxnStamp& txn, uint32_t seq) {
+// Where the header's key text is in the buffer: the record's id repeats it byte for byte.
+struct KeyText {
+    size_t pos = 0;
+    size_t len = 0;
+};
+
+KeyText write_header(OutBuffer& out, const RelationShape& shape, RelationShape::Piece head, const Value* key,
+                     const TxnStamp& txn, uint32_t seq) {
     out.append(shape.piece(head));
+    KeyText key_text;
     if (head != RelationShape::TruncateHead) {
+        key_text.pos = out.len;
         if (key)
             write_key(out, *key);
         else
             out.append("null", 4);
+        key_text.len = out.len - key_text.pos;
     }
     out.append(shape.piece(RelationShape::TableField));
     append_slice(out, txn.lsn_field, txn.lsn_len);
     write_uint(out, seq);
     append_slice(out, txn.tail, txn.tail_len);
+    return key_text;
 }
 
 void write_error_field(OutBuffer& out, std::string_view error) {
@@ -34,14 +44,18 @@ void write_error_field(OutBuffer& out, std::string_view error) {
     put_string(out, error);
 }
 
-void write_record_id(OutBuffer& out, const RelationShape& shape, const Value* id) {
+// `key` is the header's text of the same id: webhook and hubspot ids are that text again
+// (copied rather than formatted twice); salesforce's external id is a typed value.
+void write_record_id(OutBuffer& out, const RelationShape& shape, const Value* id, KeyText key) {
     out.append(shape.piece(RelationShape::RecordHead));
-    if (!id)
+    if (!id) {
         out.append("null", 4);
-    else if (shape.format == Format::Salesforce)
+    } else if (shape.format == Format::Salesforce) {
         write_value(out, *id, Format::Salesforce);
-    else
-        write_key(out, *id);
+    } else {
+        out.reserve(key.len);  // before reading from the buffer: growing it may move it
+        out.append_unchecked(out.data + key.pos, key.len);
+    }
 }
 
 void write_record_properties(OutBuffer& out, const RelationShape& shape, const Property* props, size_t nprops) {
@@ -143,9 +157,9 @@ void build_txn_stamp(TxnStamp& stamp, uint64_t commit_lsn, uint32_t xid, bool ha
 
 void write_upsert(OutBuffer& out, const RelationShape& shape, const TxnStamp& txn, uint32_t seq, const Value& id,
                   const Property* props, size_t nprops) {
-    write_header(out, shape, RelationShape::UpsertHead, &id, txn, seq);
+    const KeyText key = write_header(out, shape, RelationShape::UpsertHead, &id, txn, seq);
     out.append(",\"record\":", 10);
-    write_record_id(out, shape, &id);
+    write_record_id(out, shape, &id, key);
     write_record_properties(out, shape, props, nprops);
     out.put('}');
 }
@@ -155,21 +169,21 @@ void write_unkeyed_upsert(OutBuffer& out, const RelationShape& shape, const TxnS
     write_header(out, shape, RelationShape::UpsertHead, nullptr, txn, seq);
     write_error_field(out, error);
     out.append(",\"record\":", 10);
-    write_record_id(out, shape, nullptr);
+    write_record_id(out, shape, nullptr, {});
     write_record_properties(out, shape, props, nprops);
     out.put('}');
 }
 
 void write_delete(OutBuffer& out, const RelationShape& shape, const TxnStamp& txn, uint32_t seq, const Value* id,
                   std::string_view error) {
-    write_header(out, shape, RelationShape::DeleteHead, id, txn, seq);
+    const KeyText key = write_header(out, shape, RelationShape::DeleteHead, id, txn, seq);
     write_error_field(out, error);
     out.append(",\"record\":", 10);
     if (!id) {
         out.append("null}", 5);
         return;
     }
-    write_record_id(out, shape, id);
+    write_record_id(out, shape, id, key);
     out.append("}}", 2);
 }
 

@@ -78,13 +78,37 @@ char* write_year(char* p, int64_t year) {
     return p;
 }
 
-char* write_date_text(char* p, int64_t days_since_2000) {
+// The timestamps of a stream of changes mostly fall on the day the last one fell on: that
+// day's "YYYY-MM-DD" is kept and copied instead of computed again. thread_local, as the
+// renderer keeps no other state and may be called from more than one thread; constinit, so
+// that reading it needs no initialization check.
+struct LastDate {
+    int64_t days;
+    char text[10];
+};
+constinit thread_local LastDate t_last_date{INT64_MIN, {}};
+
+[[gnu::noinline]] char* write_new_date_text(char* p, int64_t days_since_2000) {
+    char* const start = p;
     CivilDate c = civil_from_days(days_since_2000 + kDaysFrom1970To2000);
     p = write_year(p, c.year);
     *p++ = '-';
     p = two_digits(p, c.month);
     *p++ = '-';
-    return two_digits(p, c.day);
+    p = two_digits(p, c.day);
+    LastDate& last = t_last_date;
+    if (p - start == sizeof last.text) {  // four-digit years only: others have no fixed length
+        std::memcpy(last.text, start, sizeof last.text);
+        last.days = days_since_2000;
+    }
+    return p;
+}
+
+inline char* write_date_text(char* p, int64_t days_since_2000) {
+    const LastDate& last = t_last_date;
+    if (days_since_2000 != last.days) return write_new_date_text(p, days_since_2000);
+    std::memcpy(p, last.text, sizeof last.text);
+    return p + sizeof last.text;
 }
 
 // Returns the bytes written into p (which has room for kMaxTimestampChars), without quotes.

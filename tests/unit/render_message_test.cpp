@@ -352,6 +352,35 @@ TEST(Upsert, AppendsToWhatTheBufferHolds) {
     EXPECT_TRUE(is_json(out.str()));
 }
 
+// The record's id is the header's key text copied from the buffer; the buffer may grow (and
+// move) right at that copy. Keys of every length up to past two growths, each on a buffer
+// that already holds a prefix, so that every growth point falls somewhere in the id.
+TEST(Upsert, RecordIdRepeatsTheKeyWhereverTheBufferGrows) {
+    Contacts c;
+    for (size_t key_len = 0; key_len <= 700; ++key_len) {
+        std::string key(key_len, 'k');
+        if (key_len > 3) key[key_len / 2] = '"';  // escaped inside: the copy is of the escaped text
+        std::string key_json = "\"";
+        for (char ch : key) key_json += ch == '"' ? "\\\"" : std::string(1, ch);
+        key_json += '"';
+        const Value id = Value::text(key);
+        const std::string prefix(key_len % 97, ' ');
+        for (const OwnedShape* shape : {&c.webhook, &c.hubspot}) {
+            const std::string record_head = shape == &c.webhook ? R"({"id":)" : R"({"idProperty":"email","id":)";
+            StringOut out;
+            out.buffer().append(prefix);
+            write_upsert(out.buffer(), shape->shape, stamp(), 1, id, nullptr, 0);
+            write_delete(out.buffer(), shape->shape, stamp(), 2, &id, "");
+            EXPECT_EQ(out.str(), prefix + R"({"action":"upsert","object":"contacts","key":)" + key_json +
+                                     R"(,"table":"public.contacts")" + txn_fields(1) + R"(,"record":)" + record_head +
+                                     key_json + R"(,"properties":{}}})" + R"({"action":"delete","object":"contacts","key":)" +
+                                     key_json + R"(,"table":"public.contacts")" + txn_fields(2) + R"(,"record":)" +
+                                     record_head + key_json + "}}")
+                << "key length " << key_len;
+        }
+    }
+}
+
 TEST(Upsert, NonTransactionalStamp) {
     Contacts c;
     StringOut out;

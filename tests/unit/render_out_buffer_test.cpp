@@ -32,7 +32,9 @@ bool guard_intact(const std::vector<char>& storage, size_t cap) {
 }
 
 // Grows to exactly len + extra, from a tiny start, with guard bytes right after cap: a
-// writer that writes more than it reserved lands in the guard.
+// writer that writes more than it reserved lands in the guard. Every growth moves the bytes
+// and scribbles over the old ones before freeing them: a writer that copies from the buffer
+// across a growth copies the scribble.
 class ExactOut {
 public:
     ExactOut(size_t initial_cap, size_t guard) : guard_(guard) {
@@ -57,6 +59,7 @@ private:
         std::vector<char> next(cap + guard_, kGuardByte);
         if (buf_.len) std::memcpy(next.data(), storage_.data(), buf_.len);
         storage_.swap(next);
+        std::fill(next.begin(), next.end(), kGuardByte);
         buf_.data = storage_.data();
         buf_.cap = cap;
     }
