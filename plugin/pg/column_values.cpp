@@ -186,34 +186,107 @@ void plan_column_type(ColumnPlan* plan, Oid typid, MemoryContext context) {
     }
 }
 
+namespace {
+
+// An array's bytes, read where they are stored. DatumGetArrayTypeP would copy an array
+// stored with a 1-byte varlena header (any array under 127 bytes: most tag lists) only to
+// give it a 4-byte one; the bytes after the header are the same either way. Items are
+// aligned by their offset from the array's start (arrays are built in MAXALIGNed memory), so
+// offsets count from where a 4-byte header would begin and are read `VARHDRSZ` earlier than
+// the header's end.
+class StoredArray {
+public:
+    explicit StoredArray(struct varlena* v) : body_(VARDATA_ANY(v)), size_(VARSIZE_ANY_EXHDR(v) + VARHDRSZ) {}
+
+    int32 ndim() const { return int_at(offsetof(ArrayType, ndim)); }
+    int32 first_dim() const { return int_at(sizeof(ArrayType)); }
+    // ARR_NULLBITMAP and ARR_DATA_OFFSET, as offsets.
+    bool has_nulls() const { return int_at(offsetof(ArrayType, dataoffset)) != 0; }
+    size_t null_bitmap_offset() const { return sizeof(ArrayType) + 2 * sizeof(int) * static_cast<size_t>(ndim()); }
+    size_t data_offset() const {
+        int32 offset = int_at(offsetof(ArrayType, dataoffset));
+        return offset != 0 ? static_cast<size_t>(offset) : ARR_OVERHEAD_NONULLS(ndim());
+    }
+    size_t size() const { return size_; }
+    const char* at(size_t offset) const { return body_ + offset - VARHDRSZ; }
+
+private:
+    int32 int_at(size_t offset) const {
+        int32 v;
+        memcpy(&v, at(offset), sizeof v);
+        return v;
+    }
+    const char* body_;
+    size_t size_;
+};
+
+// fetch_att() for an item that may be unaligned in memory (its offset is aligned, its address
+// need not be).
+CRMSYNC_INLINE Datum fetch_item(const char* p, bool byval, int16 len) {
+    if (!byval) return PointerGetDatum(p);
+    switch (len) {
+        case 1: return CharGetDatum(*p);
+        case 2: {
+            int16 v;
+            memcpy(&v, p, sizeof v);
+            return Int16GetDatum(v);
+        }
+        case 4: {
+            int32 v;
+            memcpy(&v, p, sizeof v);
+            return Int32GetDatum(v);
+        }
+        default: {
+            int64 v;
+            memcpy(&v, p, sizeof v);
+            return Int64GetDatum(v);
+        }
+    }
+}
+
+void malformed_array(const char* what, size_t a, size_t b) {
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                    errmsg("crmsync found a malformed stored array: %s (%zu, %zu)", what, a, b),
+                    errhint("The row's array value is damaged; check the table with amcheck and restore the row.")));
+}
+
+}  // namespace
+
 void column_value(const ColumnPlan& plan, Datum datum, render::Value* out) {
     if (plan.type.category != Category::Array) {
         read_scalar(plan.type, datum, out);
         return;
     }
-    ArrayType* array = DatumGetArrayTypeP(datum);
-    int ndim = ARR_NDIM(array);
+    const StoredArray array(packed_varlena(datum));
+    if (array.size() < sizeof(ArrayType)) malformed_array("shorter than its header", array.size(), sizeof(ArrayType));
+    const int ndim = array.ndim();
     if (ndim > 1) {
-        put_output_text(out, plan.type, PointerGetDatum(array), render::ValueKind::Text);
+        put_output_text(out, plan.type, datum, render::ValueKind::Text);
         return;
     }
     out->kind = render::ValueKind::Array;
-    if (ndim == 0) {
+    if (ndim <= 0) {
         out->array.items = nullptr;
         out->array.count = 0;
         return;
     }
-    int count = ArrayGetNItems(ndim, ARR_DIMS(array));
+    if (array.data_offset() > array.size()) malformed_array("data past its end", array.data_offset(), array.size());
+    const int count = array.first_dim();
+    if (count < 0) malformed_array("a negative item count", static_cast<size_t>(-static_cast<int64>(count)), 0);
     auto* values = static_cast<render::Value*>(palloc(sizeof(render::Value) * (count ? count : 1)));
-    array_iter items;
-    array_iter_setup(&items, reinterpret_cast<AnyArrayType*>(array));
+    const auto* nulls = array.has_nulls() ? reinterpret_cast<const bits8*>(array.at(array.null_bitmap_offset())) : nullptr;
+    size_t offset = array.data_offset();
     for (int i = 0; i < count; ++i) {
-        bool is_null;
-        Datum item = array_iter_next(&items, &is_null, i, plan.elem_len, plan.elem_byval, plan.elem_align);
-        if (is_null)
+        if (nulls && !(nulls[i / 8] & (1 << (i % 8)))) {
             values[i].kind = render::ValueKind::Null;
-        else
-            read_scalar(plan.elem, item, &values[i]);
+            continue;
+        }
+        offset = att_align_nominal(offset, plan.elem_align);
+        if (offset >= array.size()) malformed_array("an item past its end", offset, array.size());
+        const char* item = array.at(offset);
+        read_scalar(plan.elem, fetch_item(item, plan.elem_byval, plan.elem_len), &values[i]);
+        offset = att_addlength_pointer(offset, plan.elem_len, item);
+        if (offset > array.size()) malformed_array("an item past its end", offset, array.size());
     }
     out->array.items = values;
     out->array.count = static_cast<size_t>(count);

@@ -78,15 +78,26 @@ char* write_year(char* p, int64_t year) {
     return p;
 }
 
-// The timestamps of a stream of changes mostly fall on the day the last one fell on: that
-// day's "YYYY-MM-DD" is kept and copied instead of computed again. thread_local, as the
-// renderer keeps no other state and may be called from more than one thread; constinit, so
-// that reading it needs no initialization check.
-struct LastDate {
+// The timestamps of a stream of changes mostly fall on days seen just before (a row's
+// updated_at is today, its created_at the day it was created): each day's "YYYY-MM-DD" is
+// kept, 16 days by their number's low bits, and copied instead of computed again.
+// thread_local, as the renderer keeps no other state and may be called from more than one
+// thread; constinit, so that reading it needs no initialization check.
+struct DateText {
     int64_t days;
     char text[10];
 };
-constinit thread_local LastDate t_last_date{INT64_MIN, {}};
+constexpr size_t kKeptDays = 16;
+struct KeptDays {
+    DateText day[kKeptDays];
+};
+constinit thread_local KeptDays t_kept_days = [] {
+    KeptDays kept{};
+    for (DateText& d : kept.day) d.days = INT64_MIN;  // no day: INT64_MIN days is out of range
+    return kept;
+}();
+
+inline DateText& kept_day(int64_t days) { return t_kept_days.day[static_cast<uint64_t>(days) % kKeptDays]; }
 
 [[gnu::noinline]] char* write_new_date_text(char* p, int64_t days_since_2000) {
     char* const start = p;
@@ -96,19 +107,19 @@ constinit thread_local LastDate t_last_date{INT64_MIN, {}};
     p = two_digits(p, c.month);
     *p++ = '-';
     p = two_digits(p, c.day);
-    LastDate& last = t_last_date;
-    if (p - start == sizeof last.text) {  // four-digit years only: others have no fixed length
-        std::memcpy(last.text, start, sizeof last.text);
-        last.days = days_since_2000;
+    DateText& kept = kept_day(days_since_2000);
+    if (p - start == sizeof kept.text) {  // four-digit years only: others have no fixed length
+        std::memcpy(kept.text, start, sizeof kept.text);
+        kept.days = days_since_2000;
     }
     return p;
 }
 
 inline char* write_date_text(char* p, int64_t days_since_2000) {
-    const LastDate& last = t_last_date;
-    if (days_since_2000 != last.days) return write_new_date_text(p, days_since_2000);
-    std::memcpy(p, last.text, sizeof last.text);
-    return p + sizeof last.text;
+    const DateText& kept = kept_day(days_since_2000);
+    if (days_since_2000 != kept.days) return write_new_date_text(p, days_since_2000);
+    std::memcpy(p, kept.text, sizeof kept.text);
+    return p + sizeof kept.text;
 }
 
 // Returns the bytes written into p (which has room for kMaxTimestampChars), without quotes.

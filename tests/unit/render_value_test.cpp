@@ -244,14 +244,17 @@ TEST(WriteValue, Date) {
     EXPECT_EQ(render(Value::date_days(2145031948), Format::Hubspot), "\"+5874897-12-31\"");
 }
 
-// The last day's text is kept and reused: the same day again, the next day, an expanded
-// year in between (not kept) and back, and a timestamp on a kept date's day.
+// Days' texts are kept and reused: the same day again, the next day, a day that takes the
+// same place (16 days later) in turn with it, an expanded year in between (not kept) and
+// back, and a timestamp on a kept date's day.
 TEST(WriteValue, DatesInSequenceEachGetTheirOwnDay) {
     const std::pair<int32_t, const char*> sequence[] = {
         {8825, "\"2024-02-29\""},  {8825, "\"2024-02-29\""},    {8826, "\"2024-03-01\""},
         {8825, "\"2024-02-29\""},  {2921940, "\"+10000-01-01\""}, {8825, "\"2024-02-29\""},
         {2921940, "\"+10000-01-01\""}, {2921940, "\"+10000-01-01\""}, {-1, "\"1999-12-31\""},
-        {0, "\"2000-01-01\""},    {-1, "\"1999-12-31\""},
+        {0, "\"2000-01-01\""},    {-1, "\"1999-12-31\""},      {8841, "\"2024-03-16\""},
+        {8825, "\"2024-02-29\""},  {8841, "\"2024-03-16\""},      {8841, "\"2024-03-16\""},
+        {-17, "\"1999-12-15\""},   {-1, "\"1999-12-31\""},        {-17, "\"1999-12-15\""},
     };
     for (const auto& [days, text] : sequence) EXPECT_EQ(render(Value::date_days(days), Format::Webhook), text) << days;
     EXPECT_EQ(render(Value::timestamptz(-1), Format::Webhook), "\"1999-12-31T23:59:59.999999Z\"");
