@@ -244,10 +244,11 @@ CRMSYNC_INLINE Datum fetch_item(const char* p, bool byval, int16 len) {
     }
 }
 
-void malformed_array(const char* what, size_t a, size_t b) {
-    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                    errmsg("crmsync found a malformed stored array: %s (%zu, %zu)", what, a, b),
-                    errhint("The row's array value is damaged; check the table with amcheck and restore the row.")));
+// Postgres wrote the array; bytes that do not hold together mean the row is damaged.
+[[noreturn, gnu::cold, gnu::noinline]] void damaged_array(const char* what) {
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("crmsync cannot read a damaged array value: %s", what),
+                    errhint("Check the table named in the context below with amcheck's verify_heapam() and "
+                            "restore or rewrite the row; decoding stops at this change until then.")));
 }
 
 }  // namespace
@@ -258,35 +259,46 @@ void column_value(const ColumnPlan& plan, Datum datum, render::Value* out) {
         return;
     }
     const StoredArray array(packed_varlena(datum));
-    if (array.size() < sizeof(ArrayType)) malformed_array("shorter than its header", array.size(), sizeof(ArrayType));
+    if (array.size() < sizeof(ArrayType))
+        damaged_array(psprintf("%zu bytes, fewer than an array's %zu-byte header", array.size(), sizeof(ArrayType)));
     const int ndim = array.ndim();
     if (ndim > 1) {
         put_output_text(out, plan.type, datum, render::ValueKind::Text);
         return;
     }
     out->kind = render::ValueKind::Array;
-    if (ndim <= 0) {
+    if (ndim == 0) {
         out->array.items = nullptr;
         out->array.count = 0;
         return;
     }
-    if (array.data_offset() > array.size()) malformed_array("data past its end", array.data_offset(), array.size());
+    if (ndim < 0) damaged_array(psprintf("%d dimensions", ndim));
+    const size_t data_offset = array.data_offset();
+    if (data_offset > array.size())
+        damaged_array(psprintf("its items start at byte %zu of %zu", data_offset, array.size()));
     const int count = array.first_dim();
-    if (count < 0) malformed_array("a negative item count", static_cast<size_t>(-static_cast<int64>(count)), 0);
+    if (count < 0) damaged_array(psprintf("%d items", count));
+    const bits8* nulls = nullptr;
+    if (array.has_nulls()) {
+        if (array.null_bitmap_offset() + (static_cast<size_t>(count) + 7) / 8 > data_offset)
+            damaged_array(psprintf("a NULL bitmap for %d items does not fit before byte %zu", count, data_offset));
+        nulls = reinterpret_cast<const bits8*>(array.at(array.null_bitmap_offset()));
+    }
     auto* values = static_cast<render::Value*>(palloc(sizeof(render::Value) * (count ? count : 1)));
-    const auto* nulls = array.has_nulls() ? reinterpret_cast<const bits8*>(array.at(array.null_bitmap_offset())) : nullptr;
-    size_t offset = array.data_offset();
+    size_t offset = data_offset;
     for (int i = 0; i < count; ++i) {
         if (nulls && !(nulls[i / 8] & (1 << (i % 8)))) {
             values[i].kind = render::ValueKind::Null;
             continue;
         }
         offset = att_align_nominal(offset, plan.elem_align);
-        if (offset >= array.size()) malformed_array("an item past its end", offset, array.size());
+        if (offset >= array.size())
+            damaged_array(psprintf("item %d starts at byte %zu of %zu", i + 1, offset, array.size()));
         const char* item = array.at(offset);
         read_scalar(plan.elem, fetch_item(item, plan.elem_byval, plan.elem_len), &values[i]);
         offset = att_addlength_pointer(offset, plan.elem_len, item);
-        if (offset > array.size()) malformed_array("an item past its end", offset, array.size());
+        if (offset > array.size())
+            damaged_array(psprintf("item %d ends at byte %zu of %zu", i + 1, offset, array.size()));
     }
     out->array.items = values;
     out->array.count = static_cast<size_t>(count);
