@@ -7,6 +7,7 @@ Usage: bench/report.py DIR
 import csv
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -132,8 +133,21 @@ plot 'decode_{shape}.dat' {using[3:]}
                 r = by.get((shape, peer, mode))
                 if r:
                     ratios[(mode, peer, shape)] = num(r["crmsync_speedup"])
+    # The same ratios run by run: each run decoded every plugin once, round robin, so a run's
+    # own ratio compares times taken minutes apart rather than medians of different runs.
+    seconds = {}
+    for r in read_csv(os.path.join(d, "decode_raw.csv")):
+        seconds[(r["shape"], r["variant"], r["mode"], r["run"])] = num(r["seconds"])
+    per_run = {}
+    for (shape, variant, mode, run), s_crmsync in seconds.items():
+        if variant != "crmsync_webhook":
+            continue
+        for peer in ("pgoutput", "wal2json_v2"):
+            s_peer = seconds.get((shape, peer, mode, run))
+            if s_peer:
+                per_run.setdefault((mode, peer, shape), []).append(s_peer / s_crmsync)
     text = "\n".join(lines) + "\n\n" + "\n".join(f"![{p}]({p})" for p in plots) + "\n"
-    return text, {"ratios": ratios, "by": by, "shapes": shapes, "modes": modes}
+    return text, {"ratios": ratios, "per_run": per_run, "by": by, "shapes": shapes, "modes": modes}
 
 
 # --- end to end ---------------------------------------------------------------------------
@@ -333,8 +347,18 @@ def targets(decode, e2e, outage):
             if sized and peer_row:
                 detail += (f", with messages as long as crmsync's: "
                            f"{num(sized['changes_per_s']) / num(peer_row['changes_per_s']):.2f}×")
-            out.append([f"decode ({mode}) ≥ {goal:g}× {peer}", f"crm table {crm:.2f}× ({detail})",
-                        "met" if crm >= goal else "**missed**"])
+            runs = sorted(decode.get("per_run", {}).get((mode, peer, "crm"), []))
+            run_median = statistics.median(runs) if runs else crm
+            if runs:
+                detail = (f"the {len(runs)} runs one by one {runs[0]:.2f}–{runs[-1]:.2f}×, median {run_median:.2f}×; "
+                          + detail)
+            if crm >= goal and run_median >= goal:
+                status = "met"
+            elif crm >= goal:
+                status = "**borderline**: met by the medians, not by the runs' own ratios"
+            else:
+                status = "**missed**"
+            out.append([f"decode ({mode}) ≥ {goal:g}× {peer}", f"crm table {crm:.2f}× ({detail})", status])
     rows = [r for r in e2e.get("rows", []) if r["pipeline"] == "crmsync"]
     if rows:
         sustained = [int(r["target_per_s"]) for r in rows if r["phase"] == "sweep" and r["sustained"] == "yes"]
