@@ -1,4 +1,5 @@
 #include "pg/column_values.hpp"
+#include "pg/guard.hpp"
 
 #include "render/stored_formats.hpp"
 
@@ -247,8 +248,7 @@ CRMSYNC_INLINE Datum fetch_item(const char* p, bool byval, int16 len) {
 // Postgres wrote the array; bytes that do not hold together mean the row is damaged.
 [[noreturn, gnu::cold, gnu::noinline]] void damaged_array(const char* what) {
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("crmsync cannot read a damaged array value: %s", what),
-                    errhint("Check the table named in the context below with amcheck's verify_heapam() and "
-                            "restore or rewrite the row; decoding stops at this change until then.")));
+                    errhint("%s", kDamagedValueHint)));
 }
 
 }  // namespace

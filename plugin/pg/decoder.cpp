@@ -36,7 +36,7 @@ void update_progress(LogicalDecodingContext* ctx, bool skipped_xact) {
 }
 
 void render_failed(const char* what, const char* table, const PureError& err) {
-    ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+    ereport(ERROR, (CRMSYNC_PURE_ERROR_CODE_AND_HINT(err),
                     errmsg("crmsync could not render %s%s%s: %s", what, table ? " of table " : "", table ? table : "",
                            err.message)));
 }

@@ -7,6 +7,7 @@
 //                C++ exception thrown after the Postgres error state is cleaned up.
 #pragma once
 #include "pg/postgres.hpp"
+#include "render/stored_formats.hpp"
 
 #include <cstdio>
 #include <cstring>
@@ -22,7 +23,19 @@ struct PgError : std::runtime_error {
 
 struct PureError {
     char message[512];
+    bool damaged_value = false;  // render::DamagedValue: the row's stored bytes, not crmsync
 };
+
+// What an operator can do about a damaged stored value (numeric, jsonb, array).
+inline constexpr char kDamagedValueHint[] =
+    "Check the table with amcheck's verify_heapam() and restore or rewrite the damaged row; "
+    "until then that row cannot be sent (decoding stops at its change).";
+
+// The SQLSTATE and hint of a render error, for ereport: a damaged value is data corruption
+// with a remedy; anything else is crmsync's own failure.
+#define CRMSYNC_PURE_ERROR_CODE_AND_HINT(err)                                                     \
+    errcode((err).damaged_value ? ERRCODE_DATA_CORRUPTED : ERRCODE_INTERNAL_ERROR),              \
+        ((err).damaged_value ? errhint("%s", kDamagedValueHint) : 0)
 
 template <typename Fn>
 bool run_pure(PureError& err, Fn&& fn) noexcept {
@@ -31,6 +44,9 @@ bool run_pure(PureError& err, Fn&& fn) noexcept {
         return true;
     } catch (const std::bad_alloc&) {
         std::snprintf(err.message, sizeof err.message, "out of memory");
+    } catch (const render::DamagedValue& e) {
+        std::snprintf(err.message, sizeof err.message, "%s", e.what());
+        err.damaged_value = true;
     } catch (const std::exception& e) {
         std::snprintf(err.message, sizeof err.message, "%s", e.what());
     } catch (...) {

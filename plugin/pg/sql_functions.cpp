@@ -117,7 +117,7 @@ Datum crmsync_render(PG_FUNCTION_ARGS) {
             render::write_upsert(out, entry->shape, stamp, 0, mapped.id, entry->props, mapped.nprops);
     });
     if (!ok)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+        ereport(ERROR, (CRMSYNC_PURE_ERROR_CODE_AND_HINT(err),
                         errmsg("crmsync could not render a row of table %s: %s", entry->qualified_name, err.message)));
     finish_stringinfo(&buf, out);
     table_close(relation, AccessShareLock);

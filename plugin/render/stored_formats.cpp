@@ -38,7 +38,7 @@ template <typename... Parts>
 [[noreturn, gnu::cold, gnu::noinline]] void malformed(const char* type, const Parts&... parts) {
     std::string what = std::string("stored ") + type + " is malformed: ";
     (append_part(what, parts), ...);
-    throw std::runtime_error(what);
+    throw DamagedValue(what);
 }
 
 // numeric.c's layout: a 2-byte header, then (long form only) a 2-byte weight, then base-10000

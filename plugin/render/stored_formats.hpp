@@ -13,8 +13,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 
 namespace crmsync::render {
+
+// Thrown for stored bytes that do not hold together: the row is damaged, not the renderer.
+struct DamagedValue : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 // The layout constants, checked against Postgres' headers where those publish them
 // (pg/column_values.cpp); numeric's live in numeric.c only.
@@ -37,7 +43,7 @@ inline constexpr uint32_t kContainer = 0x50000000;  // JENTRY_ISCONTAINER
 // `payload` is a numeric datum's bytes after its varlena header; writes numeric_out's text:
 // exact digits with the value's display scale, or NaN / Infinity / -Infinity (between quotes
 // with quote_specials, where the text must stay valid JSON). Malformed bytes throw
-// std::runtime_error naming what is wrong.
+// DamagedValue naming what is wrong.
 void write_stored_numeric(OutBuffer& out, const char* payload, size_t n, bool quote_specials = false);
 
 // `root` is a jsonb datum's bytes after its varlena header (the root container); writes
