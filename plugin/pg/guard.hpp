@@ -26,10 +26,13 @@ struct PureError {
     bool damaged_value = false;  // render::DamagedValue: the row's stored bytes, not crmsync
 };
 
-// What an operator can do about a damaged stored value (numeric, jsonb, array).
+// What an operator can do about a damaged stored value (numeric, jsonb, array): the bytes
+// came from the WAL (decoding) or the table (crmsync.render), so repairing the row does not
+// take the change out of the slot; going past it does (docs/troubleshooting.md).
 inline constexpr char kDamagedValueHint[] =
-    "Check the table with amcheck's verify_heapam() and restore or rewrite the damaged row; "
-    "until then that row cannot be sent (decoding stops at its change).";
+    "Repair the row (amcheck's verify_heapam() finds damaged tuples). A decoding slot stays at "
+    "this change: advance it past the change's transaction with pg_replication_slot_advance(), "
+    "then re-sync the table with crmsync-sender backfill; see docs/troubleshooting.md.";
 
 // The SQLSTATE and hint of a render error, for ereport: a damaged value is data corruption
 // with a remedy; anything else is crmsync's own failure.
