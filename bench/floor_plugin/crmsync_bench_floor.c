@@ -10,8 +10,8 @@
  * With the option emit = 'per-change' it also writes one two-byte message ("{}") per change:
  * what any plugin that sends one message per change pays at least, in Postgres and on the
  * wire. Its throughput is the ceiling for such a plugin. With message-bytes = N (2 to
- * 65536) each message is a JSON string of N bytes instead: the ceiling for a plugin whose
- * messages are that long. Any other option is ignored.
+ * 65536) as well, each of those messages is a JSON string of N bytes instead: the ceiling
+ * for a plugin whose messages are that long. Any other option is ignored.
  */
 #include "postgres.h"
 
@@ -53,12 +53,14 @@ floor_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_ini
 
 		if (strcmp(elem->defname, "message-bytes") == 0)
 		{
-			int			n = elem->arg ? atoi(strVal(elem->arg)) : 0;
+			char	   *end = NULL;
+			long		n = elem->arg ? strtol(strVal(elem->arg), &end, 10) : 0;
 
-			if (n < 2 || n > 65536)
+			if (end == NULL || *end != '\0' || n < 2 || n > 65536)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("option \"message-bytes\" must be a number of bytes from 2 to 65536")));
+						 errmsg("option \"message-bytes\" must be a number of bytes from 2 to 65536, not \"%s\"",
+								elem->arg ? strVal(elem->arg) : "")));
 			state->message = palloc(n + 1);
 			memset(state->message, 'x', n);
 			state->message[0] = state->message[n - 1] = '"';

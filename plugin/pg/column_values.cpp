@@ -197,16 +197,21 @@ namespace {
 // the header's end.
 class StoredArray {
 public:
-    explicit StoredArray(struct varlena* v) : body_(VARDATA_ANY(v)), size_(VARSIZE_ANY_EXHDR(v) + VARHDRSZ) {}
+    // The header's fields are read only from an array at least as long as its header.
+    explicit StoredArray(struct varlena* v) : body_(VARDATA_ANY(v)), size_(VARSIZE_ANY_EXHDR(v) + VARHDRSZ) {
+        if (size_ < sizeof(ArrayType)) return;
+        ndim_ = int_at(offsetof(ArrayType, ndim));
+        dataoffset_ = int_at(offsetof(ArrayType, dataoffset));
+    }
 
-    int32 ndim() const { return int_at(offsetof(ArrayType, ndim)); }
+    bool has_header() const { return size_ >= sizeof(ArrayType); }
+    int32 ndim() const { return ndim_; }
     int32 first_dim() const { return int_at(sizeof(ArrayType)); }
     // ARR_NULLBITMAP and ARR_DATA_OFFSET, as offsets.
-    bool has_nulls() const { return int_at(offsetof(ArrayType, dataoffset)) != 0; }
-    size_t null_bitmap_offset() const { return sizeof(ArrayType) + 2 * sizeof(int) * static_cast<size_t>(ndim()); }
+    bool has_nulls() const { return dataoffset_ != 0; }
+    size_t null_bitmap_offset() const { return sizeof(ArrayType) + 2 * sizeof(int) * static_cast<size_t>(ndim_); }
     size_t data_offset() const {
-        int32 offset = int_at(offsetof(ArrayType, dataoffset));
-        return offset != 0 ? static_cast<size_t>(offset) : ARR_OVERHEAD_NONULLS(ndim());
+        return dataoffset_ != 0 ? static_cast<size_t>(dataoffset_) : ARR_OVERHEAD_NONULLS(ndim_);
     }
     size_t size() const { return size_; }
     const char* at(size_t offset) const { return body_ + offset - VARHDRSZ; }
@@ -219,6 +224,8 @@ private:
     }
     const char* body_;
     size_t size_;
+    int32 ndim_ = 0;
+    int32 dataoffset_ = 0;
 };
 
 // fetch_att() for an item that may be unaligned in memory (its offset is aligned, its address
@@ -259,7 +266,7 @@ void column_value(const ColumnPlan& plan, Datum datum, render::Value* out) {
         return;
     }
     const StoredArray array(packed_varlena(datum));
-    if (array.size() < sizeof(ArrayType))
+    if (!array.has_header())
         damaged_array(psprintf("%zu bytes, fewer than an array's %zu-byte header", array.size(), sizeof(ArrayType)));
     const int ndim = array.ndim();
     if (ndim > 1) {
