@@ -1,7 +1,7 @@
 // How fast the sender turns plugin messages into CRM request bodies: per message what
 // Session::handle_payload and the DeliveryEngine do on the hot path, minus the network:
 // copy the payload out of the replication frame, parse_plugin_message, Batcher::add, and
-// for every batch that comes out take_ready + build_request + finished.
+// for every batch that comes out take_ready + the adapter's build + finished.
 //
 // The input is real plugin output: 10,000 upserts of the 13-column contacts row of
 // render_bench, rendered by the plugin's own renderer (crmsync_render) with a distinct
@@ -10,7 +10,7 @@
 //   cmake --build build-bench -j1 --target batch_bench && build-bench/bench/batch_bench
 #include "core/batcher.hpp"
 #include "core/plugin_message.hpp"
-#include "core/request_body.hpp"
+#include "crm/crm_adapter.hpp"
 
 #include "render/message.hpp"
 #include "render/out_buffer.hpp"
@@ -97,12 +97,13 @@ void BM_BatchAssembly(benchmark::State& state, sender::Format format, std::size_
     const std::vector<std::string> messages = plugin_messages(format, kMessages, distinct_keys);
     const auto now = sender::Batcher::Clock::now();
     std::size_t body_bytes = 0, requests = 0;
+    const auto adapter = sender::make_adapter(format);
     for (auto _ : state) {
         sender::Batcher batcher(sender::BatcherOptions{format, sender::default_batch_records(format), 4,
                                                        std::chrono::milliseconds(5), coalesce});
         auto drain = [&] {
             while (auto batch = batcher.take_ready(now)) {
-                auto request = sender::build_request(format, *batch);
+                auto request = adapter->build(adapter->first_stage(*batch), *batch, {});
                 if (!request) state.SkipWithError(request.error().c_str());
                 else body_bytes += request->body.size();
                 ++requests;

@@ -108,7 +108,7 @@ class Crmsync(Pipeline):
 
 class CrmsyncLinger1(Crmsync):
     """crmsync with delivery.linger_ms = 1 instead of the default 5 (environment override,
-    SPEC "Sender"): what the latency floor is without most of the batching wait."""
+    docs/operations.md, delivery rule 3): what the latency floor is without most of the batching wait."""
     name = "crmsync_linger1"
     sweep_only = True
 

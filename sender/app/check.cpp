@@ -260,8 +260,11 @@ private:
                 break;
             case Format::salesforce:
                 probe.method = "GET";
-                probe.url = join_url(config_.target.url, "/services/data/" + std::string(kSalesforceApiVersion) +
-                                                             "/limits");
+                probe.url = join_url(config_.target.url,
+                                     "/services/data/" +
+                                         (config_.target.api_version.empty() ? std::string("v59.0")
+                                                                             : config_.target.api_version) +
+                                         "/limits");
                 break;
         }
         http.submit(probe);

@@ -19,8 +19,9 @@
 #include "core/flush_tracker.hpp"
 #include "core/plugin_message.hpp"
 #include "core/replication_protocol.hpp"
+#include "crm/crm_adapter.hpp"
 #include "delivery/delivery_engine.hpp"
-#include "delivery/metrics.hpp"
+#include "core/metrics.hpp"
 #include "io/dead_letter_store.hpp"
 #include "io/deadline_timer.hpp"
 #include "io/http_client.hpp"
@@ -85,10 +86,12 @@ int64_t unix_ms_now() {
 
 class Session {
 public:
-    Session(const Config& config, const RunOptions& options, HttpClient& http, DeadLetterStore& dead_letters,
+    Session(const Config& config, const RunOptions& options, CrmAdapter& adapter, HttpClient& http,
+            DeadLetterStore& dead_letters,
             Metrics& metrics, SignalWatch& signals, ProgressDisplay& display)
         : config_(config),
           options_(options),
+          adapter_(adapter),
           http_(http),
           dead_letter_store_(dead_letters),
           metrics_(metrics),
@@ -114,6 +117,7 @@ private:
 
     const Config& config_;
     const RunOptions& options_;
+    CrmAdapter& adapter_;
     HttpClient& http_;
     DeadLetterStore& dead_letter_store_;
     Metrics& metrics_;
@@ -204,7 +208,7 @@ StreamResult Session::connect_and_start() {
     batcher_options.coalesce = config_.delivery.coalesce;
     batcher_ = std::make_unique<Batcher>(batcher_options);
     engine_ = std::make_unique<DeliveryEngine>(
-        config_, http_, *tracker_,
+        config_, adapter_, http_, *tracker_,
         [this](const std::vector<DeadLetter>& letters) { return dead_letter_store_.write(letters); },
         [this](Lsn commit_lsn) -> std::optional<int64_t> {
             auto it = commit_times_.find(commit_lsn.value);
@@ -524,6 +528,8 @@ int run_sender(const Config& config, const RunOptions& options) {
     if (config.target.token) http_options.bearer_token = *config.target.token;
     http_options.max_connections = static_cast<long>(config.delivery.max_in_flight);
     HttpClient http(http_options);
+    // Outlives sessions: what it verified about the CRM stays known across reconnections.
+    std::unique_ptr<CrmAdapter> adapter = make_adapter(config.target.format, config.target.api_version);
     DeadLetterStore dead_letters(config.source.conninfo, config.source.crm);
     SignalWatch signals;
     ProgressDisplay display(options.progress_bar);
@@ -531,7 +537,7 @@ int run_sender(const Config& config, const RunOptions& options) {
     Backoff reconnect(1000ms, 30000ms);
     unsigned attempt = 0;
     while (true) {
-        Session session(config, options, http, dead_letters, metrics, signals, display);
+        Session session(config, options, *adapter, http, dead_letters, metrics, signals, display);
         StreamResult result = session.run();
         if (metrics.streaming) attempt = 0;  // it had worked: start the backoff over
         metrics.streaming = false;

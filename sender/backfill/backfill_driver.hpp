@@ -37,7 +37,7 @@
 #include "core/flush_tracker.hpp"
 #include "core/plugin_message.hpp"
 #include "core/unseen_changes.hpp"
-#include "delivery/metrics.hpp"
+#include "core/metrics.hpp"
 
 namespace crmsync::sender {
 

@@ -1,4 +1,4 @@
-// Retry delays for 429, 5xx, timeouts and connection errors (SPEC delivery rule 6).
+// Retry delays for 429, 5xx, timeouts and connection errors (docs/operations.md, delivery rule 6).
 //
 // Exponential backoff with "full jitter": the delay for retry n is uniform in
 // [0, min(cap, base * 2^n)]. Jitter spreads the retries of several lanes (and several

@@ -1,6 +1,6 @@
 // Batcher: turns the ordered stream of plugin messages into CRM requests' worth of records.
 //
-// Shape (SPEC delivery rules 3-5):
+// Shape (docs/operations.md, delivery rules 3-5):
 // * `lanes` (= delivery.max_in_flight) independent FIFO queues; a message goes to the lane
 //   chosen by a hash of (object, key), and a lane has at most one batch in flight. So a key's
 //   next batch is never sent while an earlier batch containing that key is in flight, and
@@ -25,7 +25,7 @@
 //   before any later one starts.
 //
 // Every batch carries the ids of all events it stands for, including coalesced-away ones,
-// so the FlushTracker is settled for each (SPEC delivery rule 2).
+// so the FlushTracker is settled for each (docs/operations.md, delivery rule 2).
 //
 // Pure and single-threaded: the caller passes `now` and tells it when a batch has finished.
 #pragma once

@@ -33,7 +33,8 @@ constexpr KeySpec kKeys[] = {
     {"source", "messages", Kind::boolean},
     {"target", "format", Kind::string},          {"target", "url", Kind::string},
     {"target", "token_file", Kind::string},      {"target", "token_env", Kind::string},
-    {"target", "timeout_ms", Kind::integer},     {"delivery", "batch_max_records", Kind::integer},
+    {"target", "timeout_ms", Kind::integer},     {"target", "api_version", Kind::string},
+    {"delivery", "batch_max_records", Kind::integer},
     {"delivery", "linger_ms", Kind::integer},    {"delivery", "max_in_flight", Kind::integer},
     {"delivery", "rate_limit", Kind::string},    {"delivery", "on_reject", Kind::string},
     {"delivery", "coalesce", Kind::boolean},     {"delivery", "drain_timeout_ms", Kind::integer},
@@ -433,7 +434,7 @@ void ConfigReader::build() {
                                                    "lower case letters, digits and _");
     }
     config.source.create_slot = get_bool("source", "create_slot").value_or(true);
-    // The plugin's options (SPEC "Plugin options"), passed on START_REPLICATION.
+    // The plugin's options (docs/mapping.md, plugin options), passed on START_REPLICATION.
     if (auto origin = get_string("source", "origin")) {
         if (*origin == "any" || *origin == "none")
             config.source.origin = *origin;
@@ -476,6 +477,32 @@ void ConfigReader::build() {
     }
     config.target.timeout =
         std::chrono::milliseconds(get_integer("target", "timeout_ms", 10'000, 1, 3'600'000, " milliseconds"));
+    if (auto version = get_string("target", "api_version")) {
+        auto digits = [](std::string_view text) {
+            return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+        };
+        const std::string_view v = *version;
+        bool valid = false;
+        std::string expected;
+        if (config.target.format == Format::hubspot) {
+            // "v3" paths, or HubSpot's date-versioned paths ("2026-03").
+            valid = v == "v3" || (v.size() == 7 && digits(v.substr(0, 4)) && v[4] == '-' && digits(v.substr(5)));
+            expected = "v3 (/crm/v3/objects/...) or a date version such as 2026-03 (/crm/objects/2026-03/...)";
+        } else if (config.target.format == Format::salesforce) {
+            const auto dot = v.find('.');
+            valid = v.size() >= 4 && v[0] == 'v' && dot != std::string_view::npos && digits(v.substr(1, dot - 1)) &&
+                    digits(v.substr(dot + 1));
+            expected = "a REST API version such as v59.0 (GET /services/data lists the org's)";
+        } else if (format_known) {
+            error(origin_of("target", "api_version"), "[target] api_version applies to formats hubspot and salesforce, "
+                                                      "not webhook; remove it");
+            valid = true;
+        }
+        if (!valid && format_known)
+            error(origin_of("target", "api_version"),
+                  "[target] api_version = " + in_quotes(*version) + " is not accepted; expected " + expected);
+        config.target.api_version = *version;
+    }
     load_token(config);
     if (config.target.token && config.target.url.rfind("http://", 0) == 0) {
         const std::string_view rest = std::string_view(config.target.url).substr(7);

@@ -1,4 +1,4 @@
-// The sender's configuration: /etc/crmsync/<crm>.toml (SPEC "Sender"), every key overridable
+// The sender's configuration: /etc/crmsync/<crm>.toml (docs/operations.md, "Configuration file"), every key overridable
 // by an environment variable CRMSYNC_<SECTION>_<KEY>.
 //
 // Loading collects every problem instead of stopping at the first, each with where it came
@@ -40,6 +40,7 @@ struct TargetConfig {
     std::string url;                 // hubspot defaults to https://api.hubapi.com
     std::optional<Secret> token;     // from token_file or token_env; none = no Authorization header
     std::chrono::milliseconds timeout{10'000};
+    std::string api_version;         // empty: the adapter's default (hubspot v3, salesforce v59.0)
 };
 
 struct DeliveryConfig {

@@ -23,7 +23,7 @@ inline constexpr std::size_t kSalesforceCompositeLimit = 25;     // subrequests 
 inline constexpr std::size_t kWebhookBatchLimit = 10'000;        // our own ceiling; webhook is configurable
 inline constexpr std::size_t kDefaultWebhookBatch = 100;
 
-// The cap for delivery.batch_max_records (SPEC delivery rule 3), and its default.
+// The cap for delivery.batch_max_records (docs/operations.md, delivery rule 3), and its default.
 std::size_t max_batch_records(Format format);
 std::size_t default_batch_records(Format format);
 

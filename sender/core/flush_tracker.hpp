@@ -1,6 +1,6 @@
 // FlushTracker: which LSN the sender may confirm to Postgres.
 //
-// Invariant (SPEC delivery rule 2): flushable_lsn() never passes a message that is neither
+// Invariant (docs/operations.md, delivery rule 2): flushable_lsn() never passes a message that is neither
 // accepted by the CRM nor written to crmsync.dead_letters. It is the end_lsn of the last
 // commit marker such that every message of that transaction and of all earlier ones is
 // settled. Messages settle in any order (lanes finish out of order); the confirmed position

@@ -20,7 +20,7 @@ std::optional<Lsn> parse_lsn(std::string_view text);
 std::string format_lsn(Lsn lsn);
 
 // (commit_lsn, seq) identifies a plugin message uniquely across restarts and redeliveries;
-// delivery order is this order (SPEC "Output").
+// delivery order is this order (docs/mapping.md, the messages).
 struct EventId {
     Lsn commit_lsn;
     std::uint64_t seq = 0;

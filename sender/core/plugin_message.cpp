@@ -405,7 +405,7 @@ Result<PluginMessage> MessageScanner::parse() {
     return message;
 }
 
-// The per-action contract of SPEC "Output": which fields must be there and what they hold.
+// The per-action contract of docs/mapping.md (the messages): which fields must be there and what they hold.
 Status MessageScanner::check_record(const PluginMessage& m, unsigned seen) {
     const std::string_view action = action_name(m.action);
     auto missing = [&](std::string_view field) {

@@ -1,6 +1,6 @@
 // One message of the crmsync output plugin, parsed strictly and without copying its record.
 //
-// The plugin fixes the field order and always writes `record` last (SPEC "Output"), so the
+// The plugin fixes the field order and always writes `record` last (docs/mapping.md, the messages), so the
 // record's bytes are everything between `"record":` and the message's final `}`. The parser
 // reads the small leading fields and hands out that span untouched: request bodies splice it,
 // nothing re-serialises it. The record itself is not validated here (it came from our own

@@ -1,4 +1,4 @@
-// Client-side rate limit (SPEC delivery rule 6): stay under the CRM's request quota, e.g.
+// Client-side rate limit (docs/operations.md, delivery rule 6): stay under the CRM's request quota, e.g.
 // HubSpot's "190 requests per 10 seconds", instead of learning about it from 429s.
 //
 // Invariant: no window of length `period` (anywhere, aligned or not) ever holds more than

@@ -1,7 +1,5 @@
 #include "delivery/delivery_engine.hpp"
 
-#include <iostream>
-
 #include "core/request_body.hpp"
 #include "log.hpp"
 
@@ -22,20 +20,46 @@ std::string iso_utc_from_unix_us(int64_t us) {
     return text;
 }
 
+// Transient failures: capped at 10 s, so after an outage a batch is back within seconds of
+// the CRM. Configuration holds: an operator is fixing something; look again every minute.
+constexpr auto kRetryBase = std::chrono::milliseconds(100);
+constexpr auto kRetryCap = std::chrono::milliseconds(10'000);
+constexpr auto kHoldBase = std::chrono::milliseconds(1'000);
+constexpr auto kHoldCap = std::chrono::milliseconds(60'000);
+
 }  // namespace
 
-DeliveryEngine::DeliveryEngine(const Config& config, HttpClient& http, FlushTracker& tracker,
-                               DeadLetterWriter dead_letters, CommitTimeLookup commit_time, Metrics& metrics)
+DeliveryEngine::DeliveryEngine(const Config& config, CrmAdapter& adapter, HttpTransport& http, FlushTracker& tracker,
+                               DeadLetterWriter dead_letters, CommitTimeLookup commit_time, Metrics& metrics,
+                               TokenRenewal renew_token)
     : config_(config),
+      adapter_(adapter),
       http_(http),
       tracker_(tracker),
       dead_letters_(std::move(dead_letters)),
       commit_time_(std::move(commit_time)),
       metrics_(metrics),
-      // Capped at 10 s: after an outage a batch is back within seconds of the CRM.
-      backoff_(std::chrono::milliseconds(100), std::chrono::milliseconds(10000)) {
-    if (config_.delivery.rate_limit) rate_limiter_.emplace(*config_.delivery.rate_limit);
-}
+      renew_token_(std::move(renew_token)),
+      base_url_(config.target.url),
+      backoff_(kRetryBase, kRetryCap),
+      hold_backoff_(kHoldBase, kHoldCap),
+      pacer_(config.delivery.rate_limit, config.delivery.max_in_flight) {}
+
+DeliveryEngine::DeliveryEngine(const Config& config, CrmAdapter& adapter, HttpTransport& http, FlushTracker& tracker,
+                               DeadLetterWriter dead_letters, CommitTimeLookup commit_time, Metrics& metrics,
+                               TokenRenewal renew_token, Backoff::RandomSource random)
+    : config_(config),
+      adapter_(adapter),
+      http_(http),
+      tracker_(tracker),
+      dead_letters_(std::move(dead_letters)),
+      commit_time_(std::move(commit_time)),
+      metrics_(metrics),
+      renew_token_(std::move(renew_token)),
+      base_url_(config.target.url),
+      backoff_(kRetryBase, kRetryCap, random),
+      hold_backoff_(kHoldBase, kHoldCap, random),
+      pacer_(config.delivery.rate_limit, config.delivery.max_in_flight) {}
 
 void DeliveryEngine::start(Batch batch, Clock::time_point now) {
     uint64_t sequence = batch.sequence;
@@ -44,6 +68,7 @@ void DeliveryEngine::start(Batch batch, Clock::time_point now) {
     Part part;
     part.indices.resize(batch.entries.size());
     for (std::size_t i = 0; i < part.indices.size(); ++i) part.indices[i] = i;
+    part.stage = adapter_.first_stage(batch);
     active.parts.push_back(std::move(part));
     active.batch = std::move(batch);
     active.send_at = now;
@@ -66,6 +91,16 @@ Batch DeliveryEngine::sub_batch(const ActiveBatch& active, const Part& part) con
     return sub;
 }
 
+PartView DeliveryEngine::view(const ActiveBatch& active, const Part& part) const {
+    PartView v;
+    v.object = active.batch.object;
+    v.id_field = active.batch.id_field;
+    v.action = active.batch.action;
+    v.entries.reserve(part.indices.size());
+    for (std::size_t i : part.indices) v.entries.push_back(&active.batch.entries[i]);
+    return v;
+}
+
 std::string DeliveryEngine::oldest_commit_time(const Batch& batch) const {
     if (batch.entries.empty()) return {};
     auto us = commit_time_(batch.first_event().commit_lsn);
@@ -74,39 +109,35 @@ std::string DeliveryEngine::oldest_commit_time(const Batch& batch) const {
 
 void DeliveryEngine::send_front(ActiveBatch& active, Clock::time_point now) {
     if (active.parts.empty() || active.request_id) return;
+    Part& part = active.parts.front();
+    if (part.not_before > active.send_at) active.send_at = part.not_before;
     if (now < active.send_at) return;
-    if (rate_limiter_ && !rate_limiter_->try_acquire(now)) {
-        active.send_at = rate_limiter_->next_available(now);
+    if (!pacer_.try_acquire(now)) {
+        active.send_at = pacer_.next_available(now);
         return;
     }
-    Part& part = active.parts.front();
     Batch sub = sub_batch(active, part);
-    CrmRequest request;
-    if (part.step == Step::hubspot_archive) {
-        request = build_hubspot_archive(sub, part.hubspot_ids);
-    } else {
-        auto built = build_request(config_.target.format, sub);
-        if (!built) {
-            // Cannot happen for messages the Batcher accepted; dead-letter rather than spin.
-            std::vector<std::pair<std::size_t, std::string>> all;
-            for (std::size_t i : part.indices) all.emplace_back(i, "could not build the request: " + built.error());
-            if (dead_letter(active, all, 0)) {
-                active.parts.pop_front();
-                finish_part(active, now);
-            }
-            return;
+    auto built = adapter_.build(part.stage, sub, part.crm_ids);
+    if (!built) {
+        // Cannot happen for messages the Batcher accepted; dead-letter rather than spin.
+        Outcomes all;
+        for (std::size_t i : part.indices) all.emplace_back(i, "could not build the request: " + built.error());
+        if (dead_letter(active, all, 0)) {
+            active.parts.pop_front();
+            finish_part(active, now);
         }
-        request = std::move(*built);
-        if (request.hubspot_lookup_then_archive) part.step = Step::hubspot_lookup;
+        return;
     }
+    CrmRequest& request = *built;
     HttpRequest http;
     http.id = g_next_request_id++;
     http.method = std::string(method_name(request.method));
-    http.url = join_url(config_.target.url, request.path);
+    http.url = join_url(base_url_, request.path);
     http.body = std::move(request.body);
-    http.headers.push_back("Idempotency-Key: " + request.idempotency_key);
-    if (std::string oldest = oldest_commit_time(sub); !oldest.empty())
-        http.headers.push_back("X-Crmsync-Commit-Time: " + oldest);
+    if (!request.idempotency_key.empty()) http.headers.push_back("Idempotency-Key: " + request.idempotency_key);
+    if (part.stage != Stage::verify)
+        if (std::string oldest = oldest_commit_time(sub); !oldest.empty())
+            http.headers.push_back("X-Crmsync-Commit-Time: " + oldest);
     active.request_id = http.id;
     batch_by_request_[http.id] = active.batch.sequence;
     http_.submit(std::move(http));
@@ -128,8 +159,7 @@ void DeliveryEngine::settle(const BatchEntry& entry, std::chrono::system_clock::
     (accepted ? metrics_.records_accepted : metrics_.records_dead_lettered) += 1 + entry.coalesced.size();
 }
 
-bool DeliveryEngine::dead_letter(ActiveBatch& active, const std::vector<std::pair<std::size_t, std::string>>& rejected,
-                                 long status) {
+bool DeliveryEngine::dead_letter(ActiveBatch& active, const Outcomes& rejected, long status) {
     if (rejected.empty()) return true;
     if (config_.delivery.on_reject == OnReject::stop) {
         const BatchEntry& first = active.batch.entries[rejected.front().first];
@@ -166,8 +196,7 @@ bool DeliveryEngine::dead_letter(ActiveBatch& active, const std::vector<std::pai
     return true;
 }
 
-void DeliveryEngine::schedule_retry(ActiveBatch& active, const ResponseVerdict& verdict, long status,
-                                    Clock::time_point now) {
+void DeliveryEngine::schedule_retry(ActiveBatch& active, const ResponseVerdict& verdict, Clock::time_point now) {
     Part& part = active.parts.front();
     auto delay = backoff_.delay(part.attempt, verdict.retry_after);
     ++part.attempt;
@@ -179,7 +208,30 @@ void DeliveryEngine::schedule_retry(ActiveBatch& active, const ResponseVerdict& 
         log_warning("CRM request for " + std::to_string(part.indices.size()) + " records failed (" + verdict.error +
                     "); retry " + std::to_string(part.attempt) + " in " + std::to_string(delay.count()) + " ms");
     }
-    (void)status;
+}
+
+void DeliveryEngine::hold(ActiveBatch& active, const std::string& why, Clock::time_point now) {
+    Part& part = active.parts.front();
+    auto delay = hold_backoff_.ceiling(part.holds);
+    ++part.holds;
+    active.send_at = now + delay;
+    held_.insert(active.batch.sequence);
+    metrics_.set_configuration_error(why);
+    if (last_hold_log_ == Clock::time_point{} || now - last_hold_log_ >= std::chrono::seconds(30)) {
+        last_hold_log_ = now;
+        log_error("delivery of " + (active.batch.object.empty() ? std::string("events") : active.batch.object) +
+                  " is held: " + why + " (tried again in " + std::to_string(delay.count() / 1000) +
+                  " s; nothing after it is confirmed to Postgres until then)");
+    }
+}
+
+void DeliveryEngine::release(ActiveBatch& active) {
+    if (held_.erase(active.batch.sequence) && held_.empty()) {
+        metrics_.set_configuration_error("");
+        log_info("delivery resumed: the CRM accepts " +
+                 (active.batch.object.empty() ? std::string("events") : active.batch.object) + " again");
+    }
+    if (!active.parts.empty()) active.parts.front().holds = 0;
 }
 
 void DeliveryEngine::finish_part(ActiveBatch& active, Clock::time_point now) {
@@ -195,6 +247,125 @@ void DeliveryEngine::finish_part(ActiveBatch& active, Clock::time_point now) {
     active_.erase(sequence);
 }
 
+void DeliveryEngine::on_accepted(ActiveBatch& active, const ResponseVerdict& verdict, Clock::time_point now) {
+    Part part = std::move(active.parts.front());
+    active.parts.pop_front();
+    auto wall_now = std::chrono::system_clock::now();
+    if (part.stage == Stage::lookup) {
+        Part act;
+        act.stage = Stage::by_crm_id;
+        for (std::size_t k = 0; k < part.indices.size(); ++k) {
+            if (k < verdict.crm_ids.size() && verdict.crm_ids[k]) {
+                act.indices.push_back(part.indices[k]);
+                act.crm_ids.push_back(*verdict.crm_ids[k]);
+            } else {
+                settle(active.batch.entries[part.indices[k]], wall_now, true);  // not there: already gone
+            }
+        }
+        if (!act.indices.empty()) active.parts.push_front(std::move(act));
+    } else if (part.stage != Stage::verify) {
+        for (std::size_t i : part.indices) settle(active.batch.entries[i], wall_now, true);
+    }
+    // Stage::verify: the part that asked for it is next in line and is sent again.
+    finish_part(active, now);
+}
+
+void DeliveryEngine::on_per_record(ActiveBatch& active, const ResponseVerdict& verdict, long status,
+                                   Clock::time_point now) {
+    Part& part = active.parts.front();
+    using Outcome = RecordOutcome::Kind;
+    std::vector<const RecordOutcome*> outcome_of(part.indices.size(), nullptr);
+    Outcomes rejected;
+    for (const auto& r : verdict.records) {
+        if (r.index >= part.indices.size() || outcome_of[r.index]) continue;
+        outcome_of[r.index] = &r;
+        if (r.kind == Outcome::rejected) rejected.emplace_back(part.indices[r.index], r.error);
+    }
+    if (!dead_letter(active, rejected, status)) {
+        if (stop_reason_) return;
+        schedule_retry(active, verdict, now);
+        return;
+    }
+    auto wall_now = std::chrono::system_clock::now();
+    Part rest, later, act;
+    rest.stage = later.stage = part.stage;
+    act.stage = Stage::by_crm_id;
+    later.attempt = part.attempt + 1;
+    later.not_before = now + backoff_.delay(part.attempt);
+    std::string retry_error;
+    for (std::size_t k = 0; k < part.indices.size(); ++k) {
+        const std::size_t index = part.indices[k];
+        auto keep = [&](Part& into) {
+            into.indices.push_back(index);
+            if (part.stage == Stage::by_crm_id) into.crm_ids.push_back(part.crm_ids[k]);
+        };
+        if (const RecordOutcome* outcome = outcome_of[k]) {
+            if (outcome->kind == Outcome::done) settle(active.batch.entries[index], wall_now, true);
+            if (outcome->kind == Outcome::retry) {
+                keep(later);
+                if (retry_error.empty()) retry_error = outcome->error;
+            }
+            continue;
+        }
+        if (part.stage == Stage::lookup) {
+            if (k < verdict.crm_ids.size() && verdict.crm_ids[k]) {
+                act.indices.push_back(index);
+                act.crm_ids.push_back(*verdict.crm_ids[k]);
+            } else {
+                settle(active.batch.entries[index], wall_now, true);  // not there: already gone
+            }
+        } else if (verdict.others_applied) {
+            settle(active.batch.entries[index], wall_now, true);
+        } else {
+            keep(rest);
+        }
+    }
+    active.parts.pop_front();
+    // Each key is in a batch once (CRM formats), so these parts may go in any order.
+    if (!later.indices.empty()) {
+        metrics_.records_retried += later.indices.size();
+        if (now - last_retry_log_ >= std::chrono::seconds(1)) {
+            last_retry_log_ = now;
+            log_warning(std::to_string(later.indices.size()) + " records failed for a passing reason (" + retry_error +
+                        "); sending them again");
+        }
+        active.parts.push_front(std::move(later));
+    }
+    if (!act.indices.empty()) active.parts.push_front(std::move(act));
+    if (!rest.indices.empty()) active.parts.push_front(std::move(rest));
+    finish_part(active, now);
+}
+
+void DeliveryEngine::on_unnamed(ActiveBatch& active, const ResponseVerdict& verdict, long status,
+                                Clock::time_point now) {
+    Part& part = active.parts.front();
+    if (part.indices.size() == 1) {
+        if (!dead_letter(active, {{part.indices.front(), verdict.error}}, status)) {
+            if (stop_reason_) return;
+            schedule_retry(active, verdict, now);
+            return;
+        }
+        active.parts.pop_front();
+        finish_part(active, now);
+        return;
+    }
+    // Split in halves, sent one after the other so a key's events keep their order.
+    metrics_.batches_split++;
+    Part first, second;
+    std::size_t half = part.indices.size() / 2;
+    first.stage = second.stage = part.stage;
+    first.indices.assign(part.indices.begin(), part.indices.begin() + half);
+    second.indices.assign(part.indices.begin() + half, part.indices.end());
+    if (part.stage == Stage::by_crm_id) {
+        first.crm_ids.assign(part.crm_ids.begin(), part.crm_ids.begin() + half);
+        second.crm_ids.assign(part.crm_ids.begin() + half, part.crm_ids.end());
+    }
+    active.parts.pop_front();
+    active.parts.push_front(std::move(second));
+    active.parts.push_front(std::move(first));
+    finish_part(active, now);
+}
+
 void DeliveryEngine::on_response(HttpResponse response, Clock::time_point now) {
     auto request = batch_by_request_.find(response.id);
     if (request == batch_by_request_.end()) return;  // abandoned
@@ -207,105 +378,86 @@ void DeliveryEngine::on_response(HttpResponse response, Clock::time_point now) {
     metrics_.count_status(response.status);
     Part& part = active.parts.front();
 
-    std::vector<const BatchEntry*> entries;
-    entries.reserve(part.indices.size());
-    for (std::size_t i : part.indices) entries.push_back(&active.batch.entries[i]);
     CrmAnswer answer;
     answer.status = response.status;
     answer.body = response.body;
     if (response.retry_after) answer.retry_after_header = *response.retry_after;
     answer.transport_error = response.transport_error;
-    RequestKind kind = part.step == Step::hubspot_lookup ? RequestKind::hubspot_lookup : RequestKind::send;
-    ResponseVerdict verdict =
-        classify_response(config_.target.format, kind, entries, answer, std::chrono::system_clock::now());
-    auto wall_now = std::chrono::system_clock::now();
+    answer.headers = response.headers;
+    observe_quota(adapter_.quota(answer), now);
+    ResponseVerdict verdict = adapter_.classify(part.stage, view(active, part), answer, std::chrono::system_clock::now());
 
     using Kind = ResponseVerdict::Kind;
+    if (verdict.daily_quota_exhausted) {
+        const auto wait = verdict.retry_after.value_or(std::chrono::minutes(5));
+        pacer_.pause_until(now + wait, verdict.error);
+        metrics_.set_quota_wait(verdict.error, std::chrono::duration_cast<std::chrono::milliseconds>(wait));
+        log_warning("waiting for the CRM's daily request budget: " + verdict.error + "; every request waits " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(wait).count()) +
+                    " s, then one probes whether it is back");
+    } else if (response.status != 0 && !metrics_.quota_wait().empty()) {
+        metrics_.set_quota_wait("", {});
+        log_info("the CRM takes requests again after its daily budget was used up");
+    }
+    if (verdict.kind != Kind::configuration && verdict.kind != Kind::unauthorized) release(active);
+    if (verdict.kind != Kind::unauthorized) part.resent_after_renewal = false;
     switch (verdict.kind) {
         case Kind::retry:
-            schedule_retry(active, verdict, response.status, now);
+            schedule_retry(active, verdict, now);
             return;
+        case Kind::configuration:
+            hold(active, verdict.error, now);
+            return;
+        case Kind::unauthorized: {
+            std::string why;
+            if (!part.resent_after_renewal && renew_token_ && renew_token_(why)) {
+                metrics_.token_renewals++;
+                log_info("the CRM refused the token (" + verdict.error + "); renewed it, sending again");
+                part.resent_after_renewal = true;
+                active.send_at = now;
+                send_front(active, now);
+                return;
+            }
+            part.resent_after_renewal = false;
+            hold(active, verdict.error + "; " +
+                             (why.empty() ? std::string("write a valid token to target.token_file (it is re-read "
+                                                        "after a 401 and on SIGHUP) or fix [auth]")
+                                          : why),
+                 now);
+            return;
+        }
+        case Kind::verify_target: {
+            Part verify;
+            verify.stage = Stage::verify;
+            verify.indices = part.indices;
+            active.parts.push_front(std::move(verify));
+            send_front(active, now);
+            return;
+        }
         case Kind::accepted:
-            if (part.step == Step::hubspot_lookup) {
-                Part archive;
-                archive.step = Step::hubspot_archive;
-                for (std::size_t k = 0; k < part.indices.size(); ++k) {
-                    if (verdict.hubspot_ids[k]) {
-                        archive.indices.push_back(part.indices[k]);
-                        archive.hubspot_ids.push_back(*verdict.hubspot_ids[k]);
-                    } else {
-                        settle(active.batch.entries[part.indices[k]], wall_now, true);  // already gone
-                    }
-                }
-                active.parts.pop_front();
-                if (!archive.indices.empty()) active.parts.push_front(std::move(archive));
-            } else {
-                for (std::size_t i : part.indices) settle(active.batch.entries[i], wall_now, true);
-                active.parts.pop_front();
-            }
-            finish_part(active, now);
+            on_accepted(active, verdict, now);
             return;
-        case Kind::partially_rejected: {
-            std::vector<std::pair<std::size_t, std::string>> rejected;
-            std::vector<bool> is_rejected(part.indices.size(), false);
-            for (const auto& r : verdict.rejections) {
-                if (r.index >= part.indices.size() || is_rejected[r.index]) continue;
-                is_rejected[r.index] = true;
-                rejected.emplace_back(part.indices[r.index], r.error);
-            }
-            if (!dead_letter(active, rejected, response.status)) {
-                if (stop_reason_) return;
-                schedule_retry(active, verdict, response.status, now);
-                return;
-            }
-            // A 2xx applied the others; a 4xx applied none of the request: send them again.
-            bool others_applied = response.status >= 200 && response.status < 300;
-            Part rest;
-            for (std::size_t k = 0; k < part.indices.size(); ++k) {
-                if (is_rejected[k]) continue;
-                if (others_applied)
-                    settle(active.batch.entries[part.indices[k]], wall_now, true);
-                else
-                    rest.indices.push_back(part.indices[k]);
-            }
-            rest.step = part.step == Step::hubspot_archive ? Step::hubspot_archive : Step::send;
-            if (rest.step == Step::hubspot_archive)
-                for (std::size_t k = 0; k < part.indices.size(); ++k)
-                    if (!is_rejected[k] && !others_applied) rest.hubspot_ids.push_back(part.hubspot_ids[k]);
-            active.parts.pop_front();
-            if (!rest.indices.empty()) active.parts.push_front(std::move(rest));
-            finish_part(active, now);
+        case Kind::per_record:
+            on_per_record(active, verdict, response.status, now);
             return;
-        }
-        case Kind::rejected_unnamed: {
-            if (part.indices.size() == 1) {
-                if (!dead_letter(active, {{part.indices.front(), verdict.error}}, response.status)) {
-                    if (stop_reason_) return;
-                    schedule_retry(active, verdict, response.status, now);
-                    return;
-                }
-                active.parts.pop_front();
-                finish_part(active, now);
-                return;
-            }
-            // Split in halves, sent one after the other so a key's events keep their order.
-            metrics_.batches_split++;
-            Part first, second;
-            std::size_t half = part.indices.size() / 2;
-            first.step = second.step = part.step == Step::hubspot_archive ? Step::hubspot_archive : Step::send;
-            first.indices.assign(part.indices.begin(), part.indices.begin() + half);
-            second.indices.assign(part.indices.begin() + half, part.indices.end());
-            if (part.step == Step::hubspot_archive) {
-                first.hubspot_ids.assign(part.hubspot_ids.begin(), part.hubspot_ids.begin() + half);
-                second.hubspot_ids.assign(part.hubspot_ids.begin() + half, part.hubspot_ids.end());
-            }
-            active.parts.pop_front();
-            active.parts.push_front(std::move(second));
-            active.parts.push_front(std::move(first));
-            finish_part(active, now);
+        case Kind::rejected_unnamed:
+            on_unnamed(active, verdict, response.status, now);
             return;
-        }
     }
+}
+
+void DeliveryEngine::observe_quota(const QuotaReport& report, Clock::time_point now) {
+    const auto before = pacer_.limit();
+    pacer_.observe(report, now);
+    if (report.window_remaining) metrics_.quota_window_remaining = *report.window_remaining;
+    if (report.daily_remaining) metrics_.quota_daily_remaining = static_cast<int64_t>(*report.daily_remaining);
+    const auto after = pacer_.limit();
+    if (after && (!before || !(*before == *after)))
+        log_info("pacing requests to " + std::to_string(after->count) + " per " +
+                 std::to_string(after->period.count()) + " ms (" +
+                 (report.window_max ? "the CRM's budget of " + std::to_string(*report.window_max) + " less one per lane"
+                                    : std::string("delivery.rate_limit")) +
+                 ")");
 }
 
 void DeliveryEngine::on_timer(Clock::time_point now) {
@@ -315,8 +467,11 @@ void DeliveryEngine::on_timer(Clock::time_point now) {
 
 std::optional<DeliveryEngine::Clock::time_point> DeliveryEngine::next_deadline() const {
     std::optional<Clock::time_point> next;
-    for (const auto& [sequence, active] : active_)
-        if (!active.request_id && !active.parts.empty() && (!next || active.send_at < *next)) next = active.send_at;
+    for (const auto& [sequence, active] : active_) {
+        if (active.request_id || active.parts.empty()) continue;
+        Clock::time_point at = std::max(active.send_at, active.parts.front().not_before);
+        if (!next || at < *next) next = at;
+    }
     return next;
 }
 
@@ -330,6 +485,8 @@ void DeliveryEngine::abandon_all() {
     active_.clear();
     batch_by_request_.clear();
     finished_.clear();
+    held_.clear();
+    metrics_.set_configuration_error("");
     active_events_ = 0;
 }
 

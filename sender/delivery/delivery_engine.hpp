@@ -1,13 +1,22 @@
 // DeliveryEngine: takes the Batcher's batches to the CRM and settles every event they carry
-// (SPEC delivery rules 2, 6, 7). One batch per lane is in flight; a batch is worked on until
-// each of its records is either accepted or dead-lettered:
-//   2xx                       settle all (per-record errors inside a 2xx are dead-lettered)
-//   4xx naming records        dead-letter those; resend the others if the CRM applied none
-//   4xx naming nothing        split the request in halves and send them one after the other,
-//                             down to the single poison record
-//   429, 5xx, timeouts, ...   retry the same request with backoff, honouring Retry-After
-// HubSpot deletes by a non-id property take two steps: a batch read finds the HubSpot ids,
-// then an archive removes them (records that do not exist are already gone).
+// (docs/operations.md, "Delivery rules"). It knows no CRM: a CrmAdapter builds each request and
+// says what each answer means; the engine acts on that verdict. One batch per lane is in
+// flight; a batch is worked on until each of its records is accepted, gone or dead-lettered:
+//   accepted            settle the records
+//   per_record          dead-letter the rejected, settle the done, send the transient ones
+//                       again after a backoff, and the rest again at once if not applied
+//   rejected_unnamed    split the request in halves, sent one after the other, down to the
+//                       single poison record
+//   retry               the same request again with backoff, honouring Retry-After
+//   unauthorized        renew the token (re-read the file, or a new OAuth session) and send
+//                       again at once; a refused renewal holds the batch like a configuration
+//                       error
+//   configuration       hold: nothing is dead-lettered and nothing confirmed past the batch;
+//                       tried again every 1 s to 60 s until the operator has fixed it; the
+//                       error is in the log, /metrics and /healthz
+//   verify_target       confirm the target (adapter Stage::verify), then send the part again
+// Every request first passes the QuotaPacer: delivery.rate_limit, the budget the CRM reports in
+// its headers, and a pause of every lane while the CRM's daily budget is gone.
 #pragma once
 
 #include <chrono>
@@ -16,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -23,41 +33,43 @@
 #include "core/backoff.hpp"
 #include "core/batcher.hpp"
 #include "core/config.hpp"
+#include "core/dead_letter.hpp"
 #include "core/flush_tracker.hpp"
-#include "core/rate_limiter.hpp"
-#include "delivery/crm_response.hpp"
-#include "delivery/metrics.hpp"
-#include "io/http_client.hpp"
+#include "core/http_exchange.hpp"
+#include "core/metrics.hpp"
+#include "core/quota_pacer.hpp"
+#include "crm/crm_adapter.hpp"
 
 namespace crmsync::sender {
 
-struct DeadLetter {
-    EventId event;
-    std::string object;
-    std::optional<std::string> key;
-    std::string payload;  // the plugin message (webhook) or the record
-    long http_status = 0;
-    std::string error;
-};
-
-// Where rejected records go; false when the write failed (nothing is settled then).
-using DeadLetterWriter = std::function<Status(const std::vector<DeadLetter>&)>;
-
 // Commit time of a transaction by its commit LSN, for latency.
 using CommitTimeLookup = std::function<std::optional<int64_t>(Lsn commit_lsn)>;
+
+// After a 401: renews the credentials the transport sends (re-reads a token file, starts a new
+// OAuth session). True when a different token is now in effect; false (with `why`) when there
+// is nothing new to try.
+using TokenRenewal = std::function<bool(std::string& why)>;
 
 class DeliveryEngine {
 public:
     using Clock = std::chrono::steady_clock;
 
-    DeliveryEngine(const Config& config, HttpClient& http, FlushTracker& tracker, DeadLetterWriter dead_letters,
-                   CommitTimeLookup commit_time, Metrics& metrics);
+    DeliveryEngine(const Config& config, CrmAdapter& adapter, HttpTransport& http, FlushTracker& tracker,
+                   DeadLetterWriter dead_letters, CommitTimeLookup commit_time, Metrics& metrics,
+                   TokenRenewal renew_token = {});
+    // For tests: backoff without jitter.
+    DeliveryEngine(const Config& config, CrmAdapter& adapter, HttpTransport& http, FlushTracker& tracker,
+                   DeadLetterWriter dead_letters, CommitTimeLookup commit_time, Metrics& metrics,
+                   TokenRenewal renew_token, Backoff::RandomSource random);
 
     void start(Batch batch, Clock::time_point now);
     void on_response(HttpResponse response, Clock::time_point now);
     // Sends what waited for a retry time or the rate limit.
     void on_timer(Clock::time_point now);
     std::optional<Clock::time_point> next_deadline() const;
+
+    // The CRM's base URL changed (a Salesforce session names its instance_url).
+    void set_base_url(std::string url) { base_url_ = std::move(url); }
 
     std::size_t active_batches() const { return active_.size(); }
     std::size_t active_events() const { return active_events_; }
@@ -70,12 +82,14 @@ public:
     void abandon_all();
 
 private:
-    enum class Step { send, hubspot_lookup, hubspot_archive };
     struct Part {
         std::vector<std::size_t> indices;  // into the batch's entries
-        Step step = Step::send;
-        std::vector<std::string> hubspot_ids;  // archive step: parallel to indices
-        unsigned attempt = 0;
+        Stage stage = Stage::send;
+        std::vector<std::string> crm_ids;  // Stage::by_crm_id: parallel to indices
+        unsigned attempt = 0;              // transient failures in a row
+        unsigned holds = 0;                // configuration holds in a row
+        bool resent_after_renewal = false;
+        Clock::time_point not_before{};
     };
     struct ActiveBatch {
         Batch batch;
@@ -84,30 +98,43 @@ private:
         Clock::time_point send_at;
         std::size_t events = 0;
     };
+    using Outcomes = std::vector<std::pair<std::size_t, std::string>>;  // batch entry index, error
 
     void send_front(ActiveBatch& active, Clock::time_point now);
     void finish_part(ActiveBatch& active, Clock::time_point now);
     void settle(const BatchEntry& entry, std::chrono::system_clock::time_point now, bool accepted);
-    bool dead_letter(ActiveBatch& active, const std::vector<std::pair<std::size_t, std::string>>& rejected,
-                     long status);
-    void schedule_retry(ActiveBatch& active, const ResponseVerdict& verdict, long status, Clock::time_point now);
+    bool dead_letter(ActiveBatch& active, const Outcomes& rejected, long status);
+    void schedule_retry(ActiveBatch& active, const ResponseVerdict& verdict, Clock::time_point now);
+    void hold(ActiveBatch& active, const std::string& why, Clock::time_point now);
+    void release(ActiveBatch& active);
+    void observe_quota(const QuotaReport& report, Clock::time_point now);
+    void on_per_record(ActiveBatch& active, const ResponseVerdict& verdict, long status, Clock::time_point now);
+    void on_accepted(ActiveBatch& active, const ResponseVerdict& verdict, Clock::time_point now);
+    void on_unnamed(ActiveBatch& active, const ResponseVerdict& verdict, long status, Clock::time_point now);
     Batch sub_batch(const ActiveBatch& active, const Part& part) const;
+    PartView view(const ActiveBatch& active, const Part& part) const;
     std::string oldest_commit_time(const Batch& batch) const;
 
     const Config& config_;
-    HttpClient& http_;
+    CrmAdapter& adapter_;
+    HttpTransport& http_;
     FlushTracker& tracker_;
     DeadLetterWriter dead_letters_;
     CommitTimeLookup commit_time_;
     Metrics& metrics_;
+    TokenRenewal renew_token_;
+    std::string base_url_;
     Backoff backoff_;
-    std::optional<RateLimiter> rate_limiter_;
-    std::map<uint64_t, ActiveBatch> active_;               // by batch sequence
+    Backoff hold_backoff_;
+    QuotaPacer pacer_;
+    std::map<uint64_t, ActiveBatch> active_;                   // by batch sequence
     std::unordered_map<uint64_t, uint64_t> batch_by_request_;  // request id -> batch sequence
+    std::set<uint64_t> held_;                                   // batches held for a configuration error
     std::size_t active_events_ = 0;
     std::vector<uint64_t> finished_;
     std::optional<std::string> stop_reason_;
     Clock::time_point last_retry_log_{};
+    Clock::time_point last_hold_log_{};
 };
 
 }  // namespace crmsync::sender

@@ -1,12 +1,12 @@
 // Writes rejected records to crmsync.dead_letters over a normal (non-replication)
 // connection. A record is settled only after its row is committed, so a crash between the
-// CRM's 4xx and this write redelivers it instead of losing it (SPEC delivery rule 2).
+// CRM's 4xx and this write redelivers it instead of losing it (docs/operations.md, delivery rule 2).
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "delivery/delivery_engine.hpp"
+#include "core/dead_letter.hpp"
 #include "io/sql_connection.hpp"
 
 namespace crmsync::sender {

@@ -70,19 +70,25 @@ size_t HttpClient::on_header(char* data, size_t size, size_t count, void* user) 
     auto* transfer = static_cast<Transfer*>(user);
     size_t n = size * count;
     std::string_view line(data, n);
-    constexpr std::string_view kRetryAfter = "retry-after:";
-    if (line.size() > kRetryAfter.size()) {
-        bool match = true;
-        for (size_t i = 0; i < kRetryAfter.size() && match; ++i)
-            match = std::tolower(static_cast<unsigned char>(line[i])) == kRetryAfter[i];
-        if (match) {
-            std::string_view value = line.substr(kRetryAfter.size());
-            while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-            while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
-                value.remove_suffix(1);
-            transfer->response.retry_after = std::string(value);
-        }
+    // A new status line starts the headers of another answer (after a 100 Continue): keep
+    // only the final answer's.
+    if (line.rfind("HTTP/", 0) == 0) {
+        transfer->response.headers.clear();
+        transfer->response.retry_after.reset();
+        return n;
     }
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) return n;
+    std::string name(line.substr(0, colon));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+    // A misbehaving server must not fill memory with headers.
+    constexpr size_t kMaxHeaders = 100;
+    if (name == "retry-after") transfer->response.retry_after = std::string(value);
+    if (transfer->response.headers.size() < kMaxHeaders) transfer->response.headers.emplace_back(std::move(name), value);
     return n;
 }
 

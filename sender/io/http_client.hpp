@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/http_exchange.hpp"
 #include "core/result.hpp"
 #include "core/secret.hpp"
 
@@ -27,31 +28,14 @@ struct HttpClientOptions {
     std::string user_agent = "crmsync-sender";
 };
 
-struct HttpRequest {
-    uint64_t id = 0;  // the caller's handle for matching the response
-    std::string method = "POST";
-    std::string url;
-    std::string body;
-    std::vector<std::string> headers;  // "Name: value"
-};
-
-struct HttpResponse {
-    uint64_t id = 0;
-    long status = 0;         // 0 when no HTTP answer came (transport_error says why)
-    std::string body;
-    std::optional<std::string> retry_after;
-    std::string transport_error;  // curl's message: timeout, refused, reset ...
-    std::chrono::microseconds elapsed{0};
-};
-
-class HttpClient {
+class HttpClient final : public HttpTransport {
 public:
     explicit HttpClient(HttpClientOptions options);
     ~HttpClient();
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;
 
-    void submit(HttpRequest request);
+    void submit(HttpRequest request) override;
     size_t in_flight() const { return transfers_.size(); }
 
     // Waits up to `timeout` for curl's sockets or the extra fds, then advances transfers.

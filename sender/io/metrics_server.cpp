@@ -39,11 +39,15 @@ Status MetricsServer::start(const std::string& listen) {
         bool delivering = metrics_.queued_records.load() == 0 ||
                           now_ms - std::max(metrics_.last_settled_unix_ms.load(),
                                             metrics_.waiting_since_unix_ms.load()) < 60000;
-        const char* state = !streaming    ? "not streaming: replication connection down\n"
-                            : !loop_alive ? "stalled: the event loop made no progress for 30 s\n"
-                            : !delivering ? "not delivering: records are waiting and the CRM accepted none for 60 s\n"
-                                          : "ok\n";
-        res.status = streaming && loop_alive && delivering ? 200 : 503;
+        const std::string held = metrics_.configuration_error();
+        const std::string quota = metrics_.quota_wait();
+        std::string state = !streaming      ? "not streaming: replication connection down\n"
+                            : !loop_alive   ? "stalled: the event loop made no progress for 30 s\n"
+                            : !held.empty() ? "held: " + held + "\n"
+                            : !quota.empty() ? "waiting for the CRM's daily request budget: " + quota + "\n"
+                            : !delivering   ? "not delivering: records are waiting and the CRM accepted none for 60 s\n"
+                                            : "ok\n";
+        res.status = streaming && loop_alive && held.empty() && quota.empty() && delivering ? 200 : 503;
         res.set_content(state, "text/plain");
     });
     // Not SO_REUSEPORT (httplib's default): a second sender on the same port must fail to

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "core/result.hpp"
-#include "delivery/metrics.hpp"
+#include "core/metrics.hpp"
 
 namespace httplib {
 class Server;

@@ -1,4 +1,4 @@
-// Whole messages, byte for byte, per format: the field order of SPEC "Output" with `record`
+// Whole messages, byte for byte, per format: the field order of docs/mapping.md (the messages) with `record`
 // last, so that the sender can splice a record without parsing it.
 #include "render/json_text.hpp"
 #include "render/message.hpp"

@@ -317,9 +317,27 @@ TEST_F(ConfigTest, MissingConfigFileIsAnError) {
     expect_error(load, {"nope.toml", "cannot read config file", "No such file"});
 }
 
+TEST_F(ConfigTest, ApiVersionIsCheckedPerFormat) {
+    auto with = [&](const std::string& format, const std::string& version) {
+        return parse("[source]\ncrm = \"x\"\n[target]\nformat = \"" + format +
+                     "\"\nurl = \"https://h\"\napi_version = \"" + version + "\"\n");
+    };
+    auto hubspot = with("hubspot", "2026-03");
+    ASSERT_TRUE(hubspot.config) << (hubspot.errors.empty() ? "" : hubspot.errors.front());
+    EXPECT_EQ(hubspot.config->target.api_version, "2026-03");
+    EXPECT_TRUE(with("hubspot", "v3").config);
+    auto salesforce = with("salesforce", "v62.0");
+    ASSERT_TRUE(salesforce.config);
+    EXPECT_EQ(salesforce.config->target.api_version, "v62.0");
+    expect_error(with("salesforce", "62"), {"crm.toml:6:15", "api_version = \"62\" is not accepted", "v59.0"});
+    expect_error(with("hubspot", "v4"), {"api_version = \"v4\" is not accepted", "2026-03"});
+    expect_error(with("webhook", "v1"), {"api_version applies to formats hubspot and salesforce"});
+}
+
 TEST_F(ConfigTest, KeysAreListed) {
     const auto keys = config_keys();
-    EXPECT_EQ(keys.size(), 22u);
+    EXPECT_EQ(keys.size(), 23u);
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "target.api_version"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "delivery.rate_limit"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "source.origin"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "backfill.initial_sync"), keys.end());

@@ -1,4 +1,4 @@
-// FlushTracker: the confirmed LSN never passes an unsettled message (SPEC delivery rule 2).
+// FlushTracker: the confirmed LSN never passes an unsettled message (docs/operations.md, delivery rule 2).
 #include "core/flush_tracker.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,9 @@
-// Request bodies, paths and idempotency keys, byte for byte; the record_id_field helper.
+// Each adapter's requests (crm/*): bodies, paths and idempotency keys, byte for byte; the
+// record_id_field helper.
 #include "core/request_body.hpp"
+#include "crm/crm_adapter.hpp"
+#include "crm/hubspot/hubspot_adapter.hpp"
+#include "crm/salesforce/salesforce_adapter.hpp"
 
 #include <gtest/gtest.h>
 
@@ -34,6 +38,12 @@ Batch batch_of(Format format, const std::vector<std::string>& messages, bool coa
     return batch ? *batch : Batch{};
 }
 
+// The request the batch starts with, as the delivery engine asks for it.
+Result<CrmRequest> build_request(Format format, const Batch& batch, const std::string& api_version = {}) {
+    auto adapter = make_adapter(format, api_version);
+    return adapter->build(adapter->first_stage(batch), batch, {});
+}
+
 }  // namespace
 
 TEST(RequestBody, IdempotencyKeyNamesFirstAndLastEvent) {
@@ -51,7 +61,7 @@ TEST(RequestBody, HubspotUpsertSplicesRecords) {
     EXPECT_EQ(request->path, "/crm/v3/objects/contacts/batch/upsert");
     EXPECT_EQ(request->body, R"({"inputs":[)" + r1 + "," + r2 + "]}");
     EXPECT_EQ(request->idempotency_key, "crmsync-0/16B37A0-1-0/16B37A0-2");
-    EXPECT_FALSE(request->hubspot_lookup_then_archive);
+    EXPECT_EQ(make_adapter(Format::hubspot)->first_stage(batch), Stage::send);
 }
 
 TEST(RequestBody, HubspotCoalescedUpsertCarriesTheMergedRecordAndAllEventIds) {
@@ -69,26 +79,29 @@ TEST(RequestBody, HubspotDeleteLookupAndArchive) {
     const std::string m1 = R"({"action":"delete","object":"contacts","key":"ann@example.com","table":"public.t","commit_lsn":"0/10","seq":1,"xid":1,"commit_time":"2026-11-24T10:00:00Z","record":{"idProperty":"email","id":"ann@example.com"}})";
     const std::string m2 = R"({"action":"delete","object":"contacts","key":"q\"uote","table":"public.t","commit_lsn":"0/10","seq":2,"xid":1,"commit_time":"2026-11-24T10:00:00Z","record":{"idProperty":"email","id":"q\"uote"}})";
     const Batch batch = batch_of(Format::hubspot, {m1, m2});
-    auto lookup = build_request(Format::hubspot, batch);
+    HubspotAdapter adapter;
+    ASSERT_EQ(adapter.first_stage(batch), Stage::lookup);
+    auto lookup = adapter.build(Stage::lookup, batch, {});
     ASSERT_TRUE(lookup) << lookup.error();
-    EXPECT_TRUE(lookup->hubspot_lookup_then_archive);
     EXPECT_EQ(lookup->path, "/crm/v3/objects/contacts/batch/read");
     EXPECT_EQ(lookup->body,
               R"({"idProperty":"email","properties":["email","hs_object_id"],"propertiesWithHistory":[],"inputs":[{"id":"ann@example.com"},{"id":"q\"uote"}]})");
 
     const std::vector<std::string> ids = {"101", "102"};
-    const CrmRequest archive = build_hubspot_archive(batch, ids);
-    EXPECT_EQ(archive.path, "/crm/v3/objects/contacts/batch/archive");
-    EXPECT_EQ(archive.body, R"({"inputs":[{"id":"101"},{"id":"102"}]})");
-    EXPECT_EQ(archive.idempotency_key, "crmsync-0/10-1-0/10-2-archive");
+    auto archive = adapter.build(Stage::by_crm_id, batch, ids);
+    ASSERT_TRUE(archive) << archive.error();
+    EXPECT_EQ(archive->path, "/crm/v3/objects/contacts/batch/archive");
+    EXPECT_EQ(archive->body, R"({"inputs":[{"id":"101"},{"id":"102"}]})");
+    EXPECT_EQ(archive->idempotency_key, "crmsync-0/10-1-0/10-2-archive");
+    EXPECT_FALSE(adapter.build(Stage::by_crm_id, batch, std::vector<std::string>{"101"}));  // an id per record
 }
 
 TEST(RequestBody, HubspotDeleteByObjectIdArchivesDirectly) {
     const Batch batch = batch_of(Format::hubspot, {msg("delete", "2-1234", "901", "0/10", 1,
                                                        R"({"idProperty":"hs_object_id","id":"901"})")});
+    EXPECT_EQ(make_adapter(Format::hubspot)->first_stage(batch), Stage::send);
     auto request = build_request(Format::hubspot, batch);
     ASSERT_TRUE(request);
-    EXPECT_FALSE(request->hubspot_lookup_then_archive);
     EXPECT_EQ(request->path, "/crm/v3/objects/2-1234/batch/archive");
     EXPECT_EQ(request->body, R"({"inputs":[{"id":"901"}]})");
 }
@@ -119,6 +132,31 @@ TEST(RequestBody, SalesforceDeleteUsesCompositeByExternalId) {
               R"({"allOrNone":false,"compositeRequest":[)"
               R"({"method":"DELETE","url":"/services/data/v59.0/sobjects/Contact/Email/ann%40example.com","referenceId":"d0"},)"
               R"({"method":"DELETE","url":"/services/data/v59.0/sobjects/Contact/Email/a%20b%2Fc","referenceId":"d1"}]})");
+}
+
+TEST(RequestBody, ApiVersionsChooseThePaths) {
+    const Batch hubspot = batch_of(Format::hubspot, {msg("upsert", "contacts", "a", "0/10", 1,
+                                                         R"({"idProperty":"email","id":"a","properties":{}})")});
+    auto dated = build_request(Format::hubspot, hubspot, "2026-03");
+    ASSERT_TRUE(dated);
+    EXPECT_EQ(dated->path, "/crm/objects/2026-03/contacts/batch/upsert");
+    const Batch salesforce = batch_of(Format::salesforce, {msg("upsert", "Contact", "a", "0/10", 1,
+                                                               R"({"attributes":{"type":"Contact"},"Email":"a"})")});
+    auto v62 = build_request(Format::salesforce, salesforce, "v62.0");
+    ASSERT_TRUE(v62);
+    EXPECT_EQ(v62->path, "/services/data/v62.0/composite/sobjects/Contact/Email");
+}
+
+TEST(RequestBody, SalesforceVerifyDescribesTheObject) {
+    const Batch batch = batch_of(Format::salesforce, {msg("delete", "Contact", "a", "0/10", 1,
+                                                          R"({"attributes":{"type":"Contact"},"Email":"a"})")});
+    SalesforceAdapter adapter;
+    auto request = adapter.build(Stage::verify, batch, {});
+    ASSERT_TRUE(request) << request.error();
+    EXPECT_EQ(request->method, HttpMethod::get);
+    EXPECT_EQ(request->path, "/services/data/v59.0/sobjects/Contact/describe");
+    EXPECT_EQ(request->body, "");
+    EXPECT_EQ(request->idempotency_key, "");
 }
 
 TEST(RequestBody, WebhookSendsWholeMessagesVerbatim) {

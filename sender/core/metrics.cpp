@@ -1,4 +1,4 @@
-#include "delivery/metrics.hpp"
+#include "core/metrics.hpp"
 
 #include <iomanip>
 #include <sstream>
@@ -12,6 +12,38 @@ void Metrics::observe_latency(std::chrono::microseconds latency) {
     latency_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
     latency_count.fetch_add(1, std::memory_order_relaxed);
     latency_sum_us.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, latency.count())), std::memory_order_relaxed);
+}
+
+void Metrics::set_configuration_error(const std::string& error) {
+    std::lock_guard lock(configuration_error_mutex_);
+    if (error.empty()) {
+        held_since_unix_ms = 0;
+    } else if (configuration_error_.empty()) {
+        held_since_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    }
+    configuration_error_ = error;
+}
+
+std::string Metrics::configuration_error() const {
+    std::lock_guard lock(configuration_error_mutex_);
+    return configuration_error_;
+}
+
+void Metrics::set_quota_wait(const std::string& why, std::chrono::milliseconds wait) {
+    std::lock_guard lock(configuration_error_mutex_);
+    quota_wait_ = why;
+    quota_wait_until_unix_ms =
+        why.empty() ? 0
+                    : std::chrono::duration_cast<std::chrono::milliseconds>(
+                          (std::chrono::system_clock::now() + wait).time_since_epoch())
+                          .count();
+}
+
+std::string Metrics::quota_wait() const {
+    std::lock_guard lock(configuration_error_mutex_);
+    return quota_wait_;
 }
 
 void Metrics::count_status(long status) {
@@ -49,6 +81,18 @@ std::string Metrics::render_prometheus() const {
     out << "crmsync_http_responses_total{status=\"transport_error\"} " << http_transport_errors.load() << '\n';
     counter("crmsync_retries_total", "Requests sent again after 429, 5xx, timeouts or connection errors.",
             requests_retried.load());
+    counter("crmsync_record_retries_total", "Records sent again after a transient per-record error (lock contention).",
+            records_retried.load());
+    counter("crmsync_token_renewals_total", "Tokens renewed after the CRM refused one.", token_renewals.load());
+    gauge("crmsync_delivery_held", "1 while delivery waits for a configuration error to be fixed (see /healthz).",
+          held_since_unix_ms.load() != 0 ? 1 : 0);
+    out << "# HELP crmsync_quota_remaining What the CRM last said is left of its request budget (-1: not said).\n"
+           "# TYPE crmsync_quota_remaining gauge\n";
+    out << "crmsync_quota_remaining{window=\"interval\"} " << quota_window_remaining.load() << '\n';
+    out << "crmsync_quota_remaining{window=\"daily\"} " << quota_daily_remaining.load() << '\n';
+    gauge("crmsync_quota_wait_until_seconds",
+          "While the CRM's daily budget is used up: when the next request probes it (Unix time); 0 otherwise.",
+          static_cast<double>(quota_wait_until_unix_ms.load() / 1000));
     counter("crmsync_dead_letters_total", "Records written to crmsync.dead_letters.", records_dead_lettered.load());
     counter("crmsync_reconnects_total", "Replication connections re-established.", reconnects.load());
     out << "# HELP crmsync_backfill_rows_total Existing rows read by a backfill, by outcome.\n"

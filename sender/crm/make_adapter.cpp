@@ -1,0 +1,24 @@
+#include "crm/crm_adapter.hpp"
+#include "crm/hubspot/hubspot_adapter.hpp"
+#include "crm/salesforce/salesforce_adapter.hpp"
+#include "crm/webhook/webhook_adapter.hpp"
+
+namespace crmsync::sender {
+
+std::optional<std::string_view> CrmAnswer::header(std::string_view lower_case_name) const {
+    for (const auto& [name, value] : headers)
+        if (name == lower_case_name) return std::string_view(value);
+    return std::nullopt;
+}
+
+std::unique_ptr<CrmAdapter> make_adapter(Format format, const std::string& api_version) {
+    switch (format) {
+        case Format::hubspot: return std::make_unique<HubspotAdapter>(api_version.empty() ? "v3" : api_version);
+        case Format::salesforce:
+            return std::make_unique<SalesforceAdapter>(api_version.empty() ? "v59.0" : api_version);
+        case Format::webhook: break;
+    }
+    return std::make_unique<WebhookAdapter>();
+}
+
+}  // namespace crmsync::sender
