@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crm_state.h"
+#include "hubspot_schema.h"
 #include "stats.h"
 
 namespace crmsync::mock_crm {
@@ -34,6 +35,7 @@ struct SharedState {
     std::mutex mutex;
     CrmState state;
     EventIdSet applied_events;  // webhook event ids applied, to count redeliveries
+    HubSpotSchema hubspot_schema;  // typed properties per HubSpot object (hubspot_schema.h)
 };
 
 // Everything an API handler may touch.
@@ -44,6 +46,8 @@ struct ApiContext {
 
 // HubSpot: {"status":"error","category":...,"message":...}
 std::string hubspot_error_body(std::string_view category, std::string_view message);
+// A fresh correlationId as HubSpot puts in every error body (a random UUID).
+std::string hubspot_correlation_id();
 // Salesforce: [{"message":...,"errorCode":...}]
 std::string salesforce_error_body(std::string_view error_code, std::string_view message);
 // Webhook: {"error":...}

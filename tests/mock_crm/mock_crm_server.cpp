@@ -10,6 +10,7 @@
 #include "connection_drop.h"
 #include "control_api.h"
 #include "hubspot_api.h"
+#include "hubspot_properties_api.h"
 #include "salesforce_api.h"
 #include "webhook_api.h"
 
@@ -42,6 +43,15 @@ Route route_of(const std::string& method, const std::vector<std::string>& s,
             return {"hubspot.batch_read", ApiFormat::kHubSpot, hubspot_batch_read, {s[3]}};
         if (method == "POST" && s[5] == "archive")
             return {"hubspot.batch_archive", ApiFormat::kHubSpot, hubspot_batch_archive, {s[3]}};
+        return {"hubspot.unknown", ApiFormat::kHubSpot, nullptr, {}};
+    }
+    if (s.size() >= 4 && s.size() <= 5 && s[0] == "crm" && s[1] == "v3" && s[2] == "properties") {
+        if (method == "GET" && s.size() == 4)
+            return {"hubspot.properties_list", ApiFormat::kHubSpot, hubspot_list_properties, {s[3]}};
+        if (method == "GET" && s.size() == 5)
+            return {"hubspot.properties_get", ApiFormat::kHubSpot, hubspot_get_property, {s[3], s[4]}};
+        if (method == "POST" && s.size() == 4)
+            return {"hubspot.properties_create", ApiFormat::kHubSpot, hubspot_create_property, {s[3]}};
         return {"hubspot.unknown", ApiFormat::kHubSpot, nullptr, {}};
     }
     if (s.size() >= 3 && s[0] == "services" && s[1] == "data" && is_api_version(s[2])) {

@@ -36,6 +36,10 @@ void write_state_json(const SharedState& shared, JsonWriter& w, const std::funct
         if (flush && i % 4096 == 4095) flush();
     }
     w.EndArray();
+    if (shared.hubspot_schema.has_custom()) {
+        write_key(w, "hubspot_properties");
+        shared.hubspot_schema.write_custom(w);
+    }
     w.EndObject();
 }
 
@@ -102,7 +106,8 @@ std::string restore_state(std::string_view text, SharedState& shared) {
                (version ? to_json_text(*version) : std::string("none"));
     for (const auto& m : doc.GetObject()) {
         std::string_view name(m.name.GetString(), m.name.GetStringLength());
-        if (name != "format" && name != "version" && name != "objects" && name != "applied_events")
+        if (name != "format" && name != "version" && name != "objects" && name != "applied_events" &&
+            name != "hubspot_properties")
             return "unknown member " + quote_json_string(name);
     }
     const rapidjson::Value* objects = find_member(doc, "objects");
@@ -120,8 +125,12 @@ std::string restore_state(std::string_view text, SharedState& shared) {
         if (!pos) return at + ": must be an event id like \"0/16B37A0/1\" (seq 1..4294967295)";
         if (!applied.insert(*pos)) return at + ": " + to_json_text(e) + " is listed twice";
     }
+    HubSpotSchema schema;
+    if (const rapidjson::Value* props = find_member(doc, "hubspot_properties"))
+        if (std::string error = schema.read_custom(*props); !error.empty()) return error;
     shared.state = std::move(state);
     shared.applied_events = std::move(applied);
+    shared.hubspot_schema = std::move(schema);
     return {};
 }
 

@@ -116,6 +116,10 @@ TEST_F(StateFileProcessTest, HubSpotRecordsAndIdsSurviveRestart) {
     ASSERT_NO_FATAL_FAILURE(start());
     EXPECT_NE(stderr_text().find("no state file " + state_path().string() + " yet, starting empty"), npos)
         << stderr_text();
+    // A custom property is part of the account: it survives the restart with the records.
+    const std::string score_property =
+        R"({"name":"score","label":"Score","type":"number","fieldType":"number","groupName":"contactinformation"})";
+    ASSERT_EQ(post("/crm/v3/properties/contacts", score_property).first, 201);
     auto [status, body] = post(kHubSpotUpsert,
                                join(R"({"inputs":[)",
                                     {hubspot_input("ann@example.com", R"({"firstname":"Ann","score":12345678901234567890.125})"),
@@ -150,6 +154,8 @@ TEST_F(StateFileProcessTest, HubSpotRecordsAndIdsSurviveRestart) {
     EXPECT_EQ(firstname_by_id[carol], "Carol");
     EXPECT_EQ(str_at(read, "/errors/0/category"), "OBJECT_NOT_FOUND") << read_body;
     EXPECT_NE(get("/_mock/state?object=contacts&key=ann@example.com").find(R"("score":"12345678901234567890.125")"), npos);
+    // The custom property came back with the records.
+    EXPECT_EQ(post("/crm/v3/properties/contacts", score_property).first, 409);
 
     // An existing record keeps its id; a new one gets an id never used before, not bob's.
     auto [again_status, again_body] =
