@@ -11,6 +11,7 @@
 
 #include "crm_state.h"
 #include "hubspot_schema.h"
+#include "salesforce_schema.h"
 #include "stats.h"
 
 namespace crmsync::mock_crm {
@@ -36,6 +37,7 @@ struct SharedState {
     CrmState state;
     EventIdSet applied_events;  // webhook event ids applied, to count redeliveries
     HubSpotSchema hubspot_schema;  // typed properties per HubSpot object (hubspot_schema.h)
+    SalesforceSchema salesforce_schema;  // typed fields per sObject (salesforce_schema.h)
 };
 
 // Everything an API handler may touch.

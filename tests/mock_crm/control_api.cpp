@@ -47,6 +47,18 @@ HttpReply control_request(const ControlRequest& req, ControlContext& ctx) {
         if (!error.empty()) return {400, webhook_error_body(error), {}};
         return faults_reply(ctx);
     }
+    if (post && (req.endpoint == "salesforce/fields" || req.endpoint == "salesforce/duplicates")) {
+        // Setup stands-ins: custom fields and objects are made in Setup (or the Metadata API),
+        // not through the REST data API, and a duplicate of a non-unique idLookup value is what
+        // a user creates in the UI. These endpoints set that up for a test.
+        JsonParseResult parsed = parse_json(req.body);
+        if (!parsed.error.empty()) return {400, webhook_error_body(parsed.error), {}};
+        std::lock_guard lock(ctx.shared.mutex);
+        std::string error = req.endpoint == "salesforce/fields" ? ctx.shared.salesforce_schema.declare(parsed.doc)
+                                                                : ctx.shared.salesforce_schema.add_duplicate(parsed.doc);
+        if (!error.empty()) return {400, webhook_error_body(error), {}};
+        return {200, "{\"status\":\"ok\"}", {}};
+    }
     if (post && req.endpoint == "reset") {
         {
             std::lock_guard lock(ctx.shared.mutex);
@@ -59,7 +71,8 @@ HttpReply control_request(const ControlRequest& req, ControlContext& ctx) {
     }
     return {404, webhook_error_body("no mock endpoint " + std::string(req.method) + " /_mock/" +
                                     std::string(req.endpoint) +
-                                    "; there are GET state, stats, faults, health and POST faults, reset"),
+                                    "; there are GET state, stats, faults, health and POST faults, reset, "
+                                    "salesforce/fields, salesforce/duplicates"),
             {}};
 }
 

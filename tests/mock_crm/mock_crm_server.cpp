@@ -58,7 +58,9 @@ Route route_of(const std::string& method, const std::vector<std::string>& s,
         if (method == "PATCH" && s.size() == 7 && s[3] == "composite" && s[4] == "sobjects")
             return {"salesforce.upsert", ApiFormat::kSalesforce, salesforce_upsert, {s[5], s[6]}};
         if (method == "DELETE" && s.size() == 7 && s[3] == "sobjects")
-            return {"salesforce.delete", ApiFormat::kSalesforce, salesforce_delete, {s[4], s[5], s[6]}};
+            return {"salesforce.delete", ApiFormat::kSalesforce, salesforce_delete, {s[4], s[5], s[6], s[2]}};
+        if (method == "GET" && s.size() == 6 && s[3] == "sobjects" && s[5] == "describe")
+            return {"salesforce.describe", ApiFormat::kSalesforce, salesforce_describe, {s[4]}};
         if (method == "POST" && s.size() == 4 && s[3] == "composite")
             return {"salesforce.composite", ApiFormat::kSalesforce, salesforce_composite, {}};
         return {"salesforce.unknown", ApiFormat::kSalesforce, nullptr, {}};

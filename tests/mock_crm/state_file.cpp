@@ -40,6 +40,10 @@ void write_state_json(const SharedState& shared, JsonWriter& w, const std::funct
         write_key(w, "hubspot_properties");
         shared.hubspot_schema.write_custom(w);
     }
+    if (shared.salesforce_schema.has_custom()) {
+        write_key(w, "salesforce_schema");
+        shared.salesforce_schema.write_custom(w);
+    }
     w.EndObject();
 }
 
@@ -107,7 +111,7 @@ std::string restore_state(std::string_view text, SharedState& shared) {
     for (const auto& m : doc.GetObject()) {
         std::string_view name(m.name.GetString(), m.name.GetStringLength());
         if (name != "format" && name != "version" && name != "objects" && name != "applied_events" &&
-            name != "hubspot_properties")
+            name != "hubspot_properties" && name != "salesforce_schema")
             return "unknown member " + quote_json_string(name);
     }
     const rapidjson::Value* objects = find_member(doc, "objects");
@@ -130,7 +134,11 @@ std::string restore_state(std::string_view text, SharedState& shared) {
         if (std::string error = schema.read_custom(*props); !error.empty()) return error;
     shared.state = std::move(state);
     shared.applied_events = std::move(applied);
+    SalesforceSchema sf_schema;
+    if (const rapidjson::Value* saved = find_member(doc, "salesforce_schema"))
+        if (std::string error = sf_schema.read_custom(*saved); !error.empty()) return error;
     shared.hubspot_schema = std::move(schema);
+    shared.salesforce_schema = std::move(sf_schema);
     return {};
 }
 

@@ -18,6 +18,9 @@ const char* kHubSpotRead = "/crm/v3/objects/contacts/batch/read";
 const char* kHubSpotArchive = "/crm/v3/objects/contacts/batch/archive";
 const char* kSalesforceUpsert = "/services/data/v59.0/composite/sobjects/Contact/Ext_Id__c";
 const char* kSalesforceDelete = "/services/data/v59.0/sobjects/Contact/Ext_Id__c/";
+const char* kSalesforceFields =
+    R"({"sobject":"Contact","fields":[{"name":"Ext_Id__c","type":"string","externalId":true,"unique":true},)"
+    R"({"name":"Amount__c","type":"double"},{"name":"N__c","type":"double"}]})";
 
 std::string hubspot_input(const std::string& email, const std::string& properties) {
     return R"({"idProperty":"email","id":")" + email + R"(","properties":)" + properties + "}";
@@ -182,11 +185,13 @@ TEST_F(StateFileProcessTest, HubSpotRecordsAndIdsSurviveRestart) {
 
 TEST_F(StateFileProcessTest, SalesforceRecordsAndIdsSurviveRestart) {
     ASSERT_NO_FATAL_FAILURE(start());
+    // Custom fields are part of the org: declared once, they survive the restart.
+    ASSERT_EQ(post("/_mock/salesforce/fields", kSalesforceFields).first, 200);
     auto [status, body] =
         patch(kSalesforceUpsert,
               join(R"({"allOrNone":false,"records":[)",
-                   {salesforce_record("e1", R"("Amount__c":1.000000000000000000001,"Name":"One")"),
-                    salesforce_record("e2", R"("Name":"Two")"), salesforce_record("e3", R"("Name":"Th\u00e9")")},
+                   {salesforce_record("e1", R"("Amount__c":1.000000000000000000001,"LastName":"One")"),
+                    salesforce_record("e2", R"("LastName":"Two")"), salesforce_record("e3", R"("LastName":"Th\u00e9")")},
                    "]}"));
     ASSERT_EQ(status, 200) << body;
     auto created = parse(body);
@@ -202,8 +207,8 @@ TEST_F(StateFileProcessTest, SalesforceRecordsAndIdsSurviveRestart) {
 
     auto [again_status, again_body] =
         patch(kSalesforceUpsert, join(R"({"allOrNone":false,"records":[)",
-                                      {salesforce_record("e1", R"("Name":"Uno")"), salesforce_record("e2", R"("Name":"Dos")"),
-                                       salesforce_record("e4", R"("Name":"Four")")},
+                                      {salesforce_record("e1", R"("LastName":"Uno")"), salesforce_record("e2", R"("LastName":"Dos")"),
+                                       salesforce_record("e4", R"("LastName":"Four")")},
                                       "]}"));
     ASSERT_EQ(again_status, 200) << again_body;
     auto again = parse(again_body);
@@ -218,7 +223,7 @@ TEST_F(StateFileProcessTest, SalesforceRecordsAndIdsSurviveRestart) {
     }
     EXPECT_EQ(del(std::string(kSalesforceDelete) + "e3"), 204);  // e3 is there after the restart
     auto s = parse(get("/_mock/state"));
-    EXPECT_EQ(str_at(s, "/Contact/e1/Name"), "Uno");
+    EXPECT_EQ(str_at(s, "/Contact/e1/LastName"), "Uno");
     EXPECT_EQ(str_at(s, "/Contact/e1/Ext_Id__c"), "e1");
 }
 
@@ -337,7 +342,8 @@ TEST_F(StateFileTest, SaveLoadSaveIsByteIdentical) {
                                         "]}"))
                   ->status,
               200);
-    ASSERT_EQ(patch(kSalesforceUpsert, join(R"({"allOrNone":false,"records":[)", {salesforce_record("e1", R"("N":1.0E+2)")}, "]}"))
+    ASSERT_EQ(post("/_mock/salesforce/fields", kSalesforceFields)->status, 200);
+    ASSERT_EQ(patch(kSalesforceUpsert, join(R"({"allOrNone":false,"records":[)", {salesforce_record("e1", R"("N__c":1.0E+2)")}, "]}"))
                   ->status,
               200);
     // Tombstones: one for a key never seen, one for a key revived after its delete.
