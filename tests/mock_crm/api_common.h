@@ -22,12 +22,15 @@ struct ApiRequest {
     int64_t received_us = 0;               // wall clock when the body was read
     std::optional<int64_t> commit_time_us;  // X-Crmsync-Commit-Time, oldest commit in batch
     std::string reject_value;               // poison substring; empty = none
+    double lock_row_rate = 0;               // Salesforce UNABLE_TO_LOCK_ROW share (faults.h)
+    uint64_t lock_row_seed = 0;
 };
 
 struct HttpReply {
     int status = 200;
     std::string body;          // JSON; empty for 204
     std::string retry_after;   // Retry-After header when set
+    std::vector<std::pair<std::string, std::string>> headers;  // more response headers
 };
 
 // The CRM state and its lock. A batch applies under one lock hold, so a concurrent

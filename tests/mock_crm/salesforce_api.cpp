@@ -1,6 +1,7 @@
 #include "salesforce_api.h"
 
 #include <deque>
+#include <random>
 #include <set>
 
 namespace crmsync::mock_crm {
@@ -194,7 +195,7 @@ HttpReply salesforce_upsert(const ApiRequest& req, ApiContext& ctx) {
             if (auto complaint = SalesforceSchema::check_value(*f, m.value))
                 return request_error("JSON_PARSER_ERROR", *complaint);
             if (is_poison_value(m.value, req.reject_value)) poison.fields.push_back(f->name);
-            u.texts.push_back(f == ext && m.value.IsString() ? quote_json_string(u.key) : to_json_text(m.value));
+            u.texts.push_back(to_json_text(m.value));  // as sent; only the match key is case-folded
             u.names.push_back(f->name);
             u.props.push_back({u.names.back(), u.texts.back()});
         }
@@ -243,6 +244,20 @@ HttpReply salesforce_upsert(const ApiRequest& req, ApiContext& ctx) {
                 u.error = RecordError{"DUPLICATE_EXTERNAL_ID",
                                       "The external ID provided matches more than one record: " + u.key,
                                       {external_id_field}};
+                ++failed;
+            }
+        }
+        // Transient lock contention (fault rate_lock_row): the record fails with
+        // UNABLE_TO_LOCK_ROW while the others go through. StatusCode reference ("Core Data
+        // Types Used in API Calls", StatusCode, https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_concepts_core_data_objects.htm):
+        // "UNABLE_TO_LOCK_ROW: A deadlock or timeout condition has been detected"; the message is
+        // the one Salesforce puts with it ("unable to obtain exclusive access to this record").
+        if (req.lock_row_rate > 0) {
+            std::mt19937_64 rng(req.lock_row_seed);
+            for (auto& u : batch) {
+                double draw = double(rng() >> 11) * 0x1.0p-53;
+                if (u.error || draw >= req.lock_row_rate) continue;
+                u.error = RecordError{"UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record", {}};
                 ++failed;
             }
         }

@@ -165,5 +165,31 @@ TEST_F(SalesforceSchemaTest, DeleteByExternalIdDistinguishesItsThree404s) {
     EXPECT_EQ(del("/services/data/v59.0/sobjects/Deal__c/External_Id__c/D1")->status, 204);  // case-insensitive
 }
 
+TEST_F(SalesforceSchemaTest, LockRowFaultFailsSomeRecordsWhileOthersSucceed) {
+    EXPECT_EQ(post("/_mock/faults", R"({"rate_lock_row":1.5})")->status, 400);
+    set_faults(R"({"rate_lock_row":0.5})");
+    std::vector<std::string> records;
+    for (int i = 0; i < 100; ++i) records.push_back(deal("d" + std::to_string(i)));
+    auto res = patch(kDeals, body_of(records));
+    ASSERT_EQ(res->status, 200);
+    auto body = parse(res->body);
+    int locked = 0, ok = 0;
+    for (const auto& r : body.GetArray()) {
+        if (at(r, "/success")->GetBool()) {
+            ++ok;
+            continue;
+        }
+        ++locked;
+        EXPECT_EQ(str_at(r, "/errors/0/statusCode"), "UNABLE_TO_LOCK_ROW");
+        EXPECT_EQ(str_at(r, "/errors/0/message"), "unable to obtain exclusive access to this record");
+    }
+    EXPECT_GT(locked, 20);
+    EXPECT_GT(ok, 20);
+    EXPECT_EQ(at(state(), "/Deal__c")->MemberCount(), static_cast<unsigned>(ok));
+    set_faults(R"({"rate_lock_row":0})");
+    res = patch(kDeals, body_of(records));
+    for (const auto& r : parse(res->body).GetArray()) EXPECT_TRUE(at(r, "/success")->GetBool());
+}
+
 }  // namespace
 }  // namespace crmsync::mock_crm::testing
