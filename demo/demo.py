@@ -88,7 +88,8 @@ def metrics_value(port, name):
 def main():
     work = tempfile.mkdtemp(prefix="crmsync-demo-")
     cluster = Cluster(port=int(os.environ.get("DEMO_PORT", "55499")))
-    mock = MockCrm(work, token="demo-token")
+    # The mock's realistic latency (lognormal, median 120 ms, p99 600 ms); quotas stay off.
+    mock = MockCrm(work, token="demo-token", latency=None)
     sender = None
     try:
         print(f"== throwaway Postgres 15 cluster in {cluster.dir}")

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import psycopg2
@@ -98,7 +99,12 @@ class Cluster:
 
 
 class MockCrm:
-    def __init__(self, workdir, token=None, state_file=None):
+    def __init__(self, workdir, token=None, state_file=None, declare_schema=True, latency="0", quotas=False):
+        """latency: --latency ("0" = none, None = the mock's realistic default); quotas: keep the
+        mock's HubSpot/Salesforce API quotas (off unless a test wants them)."""
+        self.declare_schema = declare_schema
+        self.latency = latency
+        self.quotas = quotas
         self.port_file = os.path.join(workdir, "mock.port")
         self.log_path = os.path.join(workdir, "mock.log")
         self.token = token
@@ -112,6 +118,10 @@ class MockCrm:
             os.unlink(self.port_file)
         args = [MOCK_BIN, "--listen", f"127.0.0.1:{self.port or 0}", "--port-file", self.port_file, "--quiet",
                 "--seed", "7"]
+        if self.latency is not None:
+            args += ["--latency", self.latency]
+        if not self.quotas:
+            args += ["--hubspot-per-10s", "0", "--hubspot-daily", "0", "--salesforce-daily", "0"]
         if self.token:
             args += ["--token", self.token]
         if self.state_file:
@@ -120,6 +130,11 @@ class MockCrm:
         wait_until(lambda: os.path.exists(self.port_file), 10, "the mock CRM to listen")
         with open(self.port_file) as f:
             self.port = int(f.read().strip())
+        if self.declare_schema:
+            # What a user sets up in the CRM before syncing (scenario.CRM_SCHEMA); after a
+            # restart with a state file the schema is still there and creating it again conflicts.
+            from scenario import declare_crm_schema
+            declare_crm_schema(self)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -139,13 +154,28 @@ class MockCrm:
     def url(self, path=""):
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def _call(self, path, body=None):
+    def _call(self, path, body=None, auth=False):
         data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"}
+        if auth and self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         req = urllib.request.Request(self.url(path), data=data, method="POST" if data is not None else "GET",
-                                     headers={"Content-Type": "application/json"})
+                                     headers=headers)
         with urllib.request.urlopen(req, timeout=30) as resp:
             text = resp.read()
             return json.loads(text) if text else None
+
+    def create_hubspot_property(self, object_type, prop):
+        """POST /crm/v3/properties/{object_type}; an existing property (409) is left as it is."""
+        try:
+            return self._call(f"/crm/v3/properties/{object_type}", prop, auth=True)
+        except urllib.error.HTTPError as e:
+            if e.code != 409:
+                raise RuntimeError(f"creating HubSpot property {prop['name']}: {e.code} {e.read()!r}") from e
+
+    def declare_salesforce_fields(self, sobject, fields):
+        """The mock's stand-in for Setup: custom fields (and the custom object) exist after it."""
+        return self._call("/_mock/salesforce/fields", {"sobject": sobject, "fields": fields})
 
     def state(self):
         return self._call("/_mock/state")

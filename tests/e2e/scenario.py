@@ -23,18 +23,112 @@ OBJECTS = {
 }
 
 
+# What each CRM calls the columns. The webhook takes any names; HubSpot and Salesforce only
+# those their schema has: default ones (firstname, dealname, Name, Email ...) and the custom ones
+# CRM_SCHEMA declares, as a user sets them up before syncing. HubSpot matches on a property
+# with unique values (hasUniqueValue) and Salesforce on an External ID field (or an idLookup
+# field such as Contact.Email), so companies get one of their own.
+MAPPINGS = {
+    "webhook": {
+        "companies": dict(id_property=None, properties={
+            "domain": "domain", "name": "name", "employees": "numberofemployees", "founded": "founded"}),
+        "contacts": dict(id_property=None, properties={
+            "email": "email", "first_name": "firstname", "last_name": "lastname", "score": "score",
+            "active": "active", "updated_at": "lastmodified", "tags": "tags", "notes": "notes"}),
+        "deals": dict(id_property="deal_ext_id", properties={
+            "id": "deal_ext_id", "name": "dealname", "amount": "amount", "stage": "dealstage",
+            "close_date": "closedate", "attrs": "attrs"}),
+    },
+    "hubspot": {
+        "companies": dict(id_property="company_ext_id", properties={
+            "id": "company_ext_id", "domain": "domain", "name": "name", "employees": "numberofemployees",
+            "founded": "founded"}),
+        "contacts": dict(id_property=None, properties={
+            "email": "email", "first_name": "firstname", "last_name": "lastname", "score": "score",
+            "active": "active", "updated_at": "lastmodified", "tags": "tags", "notes": "notes"}),
+        "deals": dict(id_property="deal_ext_id", properties={
+            "id": "deal_ext_id", "name": "dealname", "amount": "amount", "stage": "dealstage",
+            "close_date": "closedate", "attrs": "attrs"}),
+    },
+    "salesforce": {
+        "companies": dict(id_property="External_Id__c", properties={
+            "id": "External_Id__c", "domain": "Website", "name": "Name", "employees": "NumberOfEmployees",
+            "founded": "Founded__c"}),
+        "contacts": dict(id_property=None, properties={
+            "email": "Email", "first_name": "FirstName", "last_name": "LastName", "score": "Score__c",
+            "active": "Active__c", "updated_at": "Last_Modified__c", "tags": "Tags__c", "notes": "Notes__c"}),
+        "deals": dict(id_property="External_Id__c", properties={
+            "id": "External_Id__c", "name": "Name", "amount": "Amount__c", "stage": "Stage__c",
+            "close_date": "Close_Date__c", "attrs": "Attrs__c"}),
+    },
+}
+
+# The custom schema the mappings need, with types that fit what the plugin sends (each value's
+# Postgres text form, JSON numbers for numerics, JSON booleans for bool): timestamptz as
+# datetime/dateTime, date as date, text[] and jsonb as text.
+CRM_SCHEMA = {
+    "hubspot": {
+        "companies": [
+            {"name": "company_ext_id", "label": "Company id", "type": "string", "fieldType": "text",
+             "hasUniqueValue": True},
+            {"name": "founded", "label": "Founded", "type": "date", "fieldType": "date"},
+        ],
+        "contacts": [
+            {"name": "score", "label": "Score", "type": "number", "fieldType": "number"},
+            {"name": "active", "label": "Active", "type": "bool", "fieldType": "booleancheckbox",
+             "options": [{"label": "Yes", "value": "true"}, {"label": "No", "value": "false"}]},
+            {"name": "lastmodified", "label": "Last modified", "type": "datetime", "fieldType": "date"},
+            {"name": "tags", "label": "Tags", "type": "string", "fieldType": "text"},
+            {"name": "notes", "label": "Notes", "type": "string", "fieldType": "textarea"},
+        ],
+        "deals": [
+            {"name": "deal_ext_id", "label": "Deal id", "type": "string", "fieldType": "text",
+             "hasUniqueValue": True},
+            {"name": "attrs", "label": "Attributes", "type": "string", "fieldType": "textarea"},
+        ],
+    },
+    # Salesforce custom fields and objects are made in Setup, not through the data API: the
+    # mock's /_mock/salesforce/fields stands in for that.
+    "salesforce": {
+        "Account": [
+            {"name": "External_Id__c", "type": "string", "externalId": True, "unique": True},
+            {"name": "Founded__c", "type": "date"},
+        ],
+        "Contact": [
+            {"name": "Score__c", "type": "double"},
+            {"name": "Active__c", "type": "boolean"},
+            {"name": "Last_Modified__c", "type": "datetime"},
+            {"name": "Tags__c", "type": "string"},
+            {"name": "Notes__c", "type": "textarea"},
+        ],
+        "Deal__c": [
+            {"name": "External_Id__c", "type": "string", "externalId": True, "unique": True},
+            {"name": "Amount__c", "type": "currency"},
+            {"name": "Stage__c", "type": "string"},
+            {"name": "Close_Date__c", "type": "date"},
+            {"name": "Attrs__c", "type": "textarea"},
+        ],
+    },
+}
+
+
+def declare_crm_schema(mock):
+    """Creates the custom properties and fields CRM_SCHEMA lists in a (fresh or restarted) mock."""
+    group = {"companies": "companyinformation", "contacts": "contactinformation", "deals": "dealinformation"}
+    for obj, props in CRM_SCHEMA["hubspot"].items():
+        for p in props:
+            mock.create_hubspot_property(obj, dict(p, groupName=group[obj]))
+    for sobject, fields in CRM_SCHEMA["salesforce"].items():
+        mock.declare_salesforce_fields(sobject, fields)
+
+
 def map_tables(cluster, crm, fmt):
     objects = OBJECTS[fmt]
-    cluster.query("""
-        SELECT crmsync.map(%(crm)s, 'companies', %(companies)s, 'id',
-            properties => '{"domain":"domain","name":"name","employees":"numberofemployees","founded":"founded"}');
-        SELECT crmsync.map(%(crm)s, 'contacts', %(contacts)s, 'email',
-            properties => '{"email":"email","first_name":"firstname","last_name":"lastname","score":"score",
-                            "active":"active","updated_at":"lastmodified","tags":"tags","notes":"notes"}');
-        SELECT crmsync.map(%(crm)s, 'deals', %(deals)s, 'id', id_property => 'deal_ext_id',
-            properties => '{"id":"deal_ext_id","name":"dealname","amount":"amount","stage":"dealstage",
-                            "close_date":"closedate","attrs":"attrs"}');
-    """, dict(crm=crm, **objects))
+    for table in ("companies", "contacts", "deals"):
+        key = "email" if table == "contacts" else "id"
+        m = MAPPINGS[fmt][table]
+        cluster.query("SELECT crmsync.map(%s, %s, %s, %s, id_property => %s, properties => %s::jsonb)",
+                      (crm, table, objects[table], key, m["id_property"], json.dumps(m["properties"])))
 
 
 def insert_statements(contacts, companies, deals, base=0, chunk=500):

@@ -54,7 +54,9 @@ class Workload:
             self.next_new_id += 10
             return (f"INSERT INTO contacts SELECT g, 'new' || g || '@example.com', 'New', 'Row', 1, true, now(), "
                     f"'{{x}}', 'n', 1 FROM generate_series({new}, {new + 9}) g")
-        return f"UPDATE deals SET stage = 'w' || id, amount = amount + 1 WHERE id BETWEEN {lo % 4900 + 1} AND {lo % 4900 + 20}"
+        # Stages a CRM accepts: HubSpot's dealstage takes only its pipeline's stage ids.
+        return (f"UPDATE deals SET stage = (ARRAY['qualifiedtobuy', 'contractsent', 'closedlost'])[1 + id % 3], "
+                f"amount = amount + 1 WHERE id BETWEEN {lo % 4900 + 1} AND {lo % 4900 + 20}")
 
     def _work(self):
         try:

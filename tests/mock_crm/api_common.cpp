@@ -1,21 +1,39 @@
 #include "api_common.h"
 
+#include <cstdio>
+#include <random>
+
 namespace crmsync::mock_crm {
 
 std::string writer_text(const rapidjson::StringBuffer& buf) {
     return std::string(buf.GetString(), buf.GetSize());
 }
 
+std::string hubspot_correlation_id() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    uint64_t a = rng(), b = rng();
+    char out[37];
+    std::snprintf(out, sizeof out, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                  static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                  static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
+                  static_cast<unsigned long long>(b & 0xffffffffffffULL));
+    return out;
+}
+
 std::string hubspot_error_body(std::string_view category, std::string_view message) {
+    // {"status":"error","message":...,"correlationId":...,"category":...}: the error shape in
+    // "API usage guidelines and limits" / error handling pages and every quoted real response.
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
     w.StartObject();
     write_key(w, "status");
     write_string(w, "error");
-    write_key(w, "category");
-    write_string(w, category);
     write_key(w, "message");
     write_string(w, message);
+    write_key(w, "correlationId");
+    write_string(w, hubspot_correlation_id());
+    write_key(w, "category");
+    write_string(w, category);
     w.EndObject();
     return writer_text(buf);
 }

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "crm_state.h"
+#include "hubspot_schema.h"
+#include "salesforce_schema.h"
 #include "stats.h"
 
 namespace crmsync::mock_crm {
@@ -20,12 +22,15 @@ struct ApiRequest {
     int64_t received_us = 0;               // wall clock when the body was read
     std::optional<int64_t> commit_time_us;  // X-Crmsync-Commit-Time, oldest commit in batch
     std::string reject_value;               // poison substring; empty = none
+    double lock_row_rate = 0;               // Salesforce UNABLE_TO_LOCK_ROW share (faults.h)
+    uint64_t lock_row_seed = 0;
 };
 
 struct HttpReply {
     int status = 200;
     std::string body;          // JSON; empty for 204
     std::string retry_after;   // Retry-After header when set
+    std::vector<std::pair<std::string, std::string>> headers;  // more response headers
 };
 
 // The CRM state and its lock. A batch applies under one lock hold, so a concurrent
@@ -34,6 +39,8 @@ struct SharedState {
     std::mutex mutex;
     CrmState state;
     EventIdSet applied_events;  // webhook event ids applied, to count redeliveries
+    HubSpotSchema hubspot_schema;  // typed properties per HubSpot object (hubspot_schema.h)
+    SalesforceSchema salesforce_schema;  // typed fields per sObject (salesforce_schema.h)
 };
 
 // Everything an API handler may touch.
@@ -44,6 +51,8 @@ struct ApiContext {
 
 // HubSpot: {"status":"error","category":...,"message":...}
 std::string hubspot_error_body(std::string_view category, std::string_view message);
+// A fresh correlationId as HubSpot puts in every error body (a random UUID).
+std::string hubspot_correlation_id();
 // Salesforce: [{"message":...,"errorCode":...}]
 std::string salesforce_error_body(std::string_view error_code, std::string_view message);
 // Webhook: {"error":...}

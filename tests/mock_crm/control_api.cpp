@@ -1,5 +1,7 @@
 #include "control_api.h"
 
+#include "commit_time.h"
+
 namespace crmsync::mock_crm {
 namespace {
 
@@ -47,6 +49,46 @@ HttpReply control_request(const ControlRequest& req, ControlContext& ctx) {
         if (!error.empty()) return {400, webhook_error_body(error), {}};
         return faults_reply(ctx);
     }
+    if (post && (req.endpoint == "salesforce/fields" || req.endpoint == "salesforce/duplicates")) {
+        // Setup stands-ins: custom fields and objects are made in Setup (or the Metadata API),
+        // not through the REST data API, and a duplicate of a non-unique idLookup value is what
+        // a user creates in the UI. These endpoints set that up for a test.
+        JsonParseResult parsed = parse_json(req.body);
+        if (!parsed.error.empty()) return {400, webhook_error_body(parsed.error), {}};
+        std::lock_guard lock(ctx.shared.mutex);
+        std::string error = req.endpoint == "salesforce/fields" ? ctx.shared.salesforce_schema.declare(parsed.doc)
+                                                                : ctx.shared.salesforce_schema.add_duplicate(parsed.doc);
+        if (!error.empty()) return {400, webhook_error_body(error), {}};
+        return {200, "{\"status\":\"ok\"}", {}};
+    }
+    if (req.endpoint == "tokens" && (get || post)) {
+        // Rotation, as an admin rotates a private app's token: the list replaces the accepted
+        // static tokens, each issued now (so --token-ttl-s runs from here). OAuth-issued tokens
+        // are left alone.
+        if (post) {
+            JsonParseResult parsed = parse_json(req.body);
+            const rapidjson::Value* list = parsed.error.empty() && parsed.doc.IsObject() ? find_member(parsed.doc, "tokens") : nullptr;
+            if (!list || !list->IsArray()) return {400, webhook_error_body("expected {\"tokens\":[\"token\",...]}"), {}};
+            std::vector<std::string> tokens;
+            for (const auto& t : list->GetArray()) {
+                if (!is_string(t) || t.GetStringLength() == 0)
+                    return {400, webhook_error_body("tokens must be non-empty strings"), {}};
+                tokens.emplace_back(string_of(t));
+            }
+            ctx.tokens.rotate(std::move(tokens), wall_clock_now_us() / 1000000);
+        }
+        rapidjson::StringBuffer buf;
+        JsonWriter w(buf);
+        w.StartObject();
+        write_key(w, "tokens");
+        w.StartArray();
+        for (const auto& t : ctx.tokens.static_tokens()) write_string(w, t);
+        w.EndArray();
+        write_key(w, "ttl_s");
+        w.Int64(ctx.tokens.ttl_s());
+        w.EndObject();
+        return {200, writer_text(buf), {}};
+    }
     if (post && req.endpoint == "reset") {
         {
             std::lock_guard lock(ctx.shared.mutex);
@@ -55,11 +97,13 @@ HttpReply control_request(const ControlRequest& req, ControlContext& ctx) {
         }
         ctx.stats.clear();
         ctx.faults.reset();
+        ctx.quotas.reset();
         return {200, "{\"status\":\"reset\"}", {}};
     }
     return {404, webhook_error_body("no mock endpoint " + std::string(req.method) + " /_mock/" +
                                     std::string(req.endpoint) +
-                                    "; there are GET state, stats, faults, health and POST faults, reset"),
+                                    "; there are GET state, stats, faults, health and POST faults, reset, "
+                                    "salesforce/fields, salesforce/duplicates, GET|POST tokens"),
             {}};
 }
 

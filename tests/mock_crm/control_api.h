@@ -4,6 +4,8 @@
 //   GET  /_mock/faults, POST /_mock/faults
 //   POST /_mock/reset                     clears state, stats and faults
 //   GET  /_mock/health                    readiness probe
+//   GET|POST /_mock/tokens                the accepted static bearer tokens (rotation)
+//   POST /_mock/salesforce/fields, /_mock/salesforce/duplicates  Setup stand-ins
 #pragma once
 
 #include <optional>
@@ -12,6 +14,8 @@
 
 #include "api_common.h"
 #include "faults.h"
+#include "quotas.h"
+#include "tokens.h"
 
 namespace crmsync::mock_crm {
 
@@ -19,6 +23,8 @@ struct ControlContext {
     SharedState& shared;
     Stats& stats;
     FaultInjector& faults;
+    TokenStore& tokens;
+    Quotas& quotas;
 };
 
 struct ControlRequest {

@@ -5,7 +5,7 @@ namespace {
 
 constexpr const char* kAcceptedKeys =
     "rate_429, retry_after_s, rate_500, rate_slow, slow_ms, rate_drop, drop_after_apply, down, "
-    "reject_value, seed";
+    "reject_value, rate_lock_row, hubspot_per_10s, hubspot_daily, salesforce_daily, seed";
 
 std::string check_rate(const rapidjson::Value& v, const char* key, double& out) {
     auto d = as_double(v);
@@ -67,6 +67,14 @@ std::string FaultInjector::configure(const rapidjson::Value& body) {
                 error = "reject_value must be a string (\"\" or null turns it off), got " +
                         to_json_text(v);
             }
+        } else if (key == "rate_lock_row") {
+            error = check_rate(v, "rate_lock_row", next.rate_lock_row);
+        } else if (key == "hubspot_per_10s") {
+            error = check_integer(v, "hubspot_per_10s", 1000000000, next.hubspot_per_10s);
+        } else if (key == "hubspot_daily") {
+            error = check_integer(v, "hubspot_daily", 1000000000, next.hubspot_daily);
+        } else if (key == "salesforce_daily") {
+            error = check_integer(v, "salesforce_daily", 1000000000, next.salesforce_daily);
         } else if (key == "seed") {
             int64_t seed = 0;
             error = check_integer(v, "seed", INT64_MAX, seed);
@@ -100,6 +108,10 @@ FaultDecision FaultInjector::decide() {
     double drop = draw(), limit = draw(), error = draw(), slow = draw();
     const FaultSettings& s = settings_;
     d.reject_value = s.reject_value;
+    // The per-record lock draws come from the request's own draws, not new ones, so that the
+    // sequence of request-level faults for a seed stays what it was before this fault existed.
+    d.lock_row_rate = s.rate_lock_row;
+    d.lock_row_seed = (uint64_t(drop * 0x1.0p53) << 11) ^ uint64_t(slow * 0x1.0p53);
     if (s.down) {
         d.down = true;
         return d;
@@ -138,6 +150,14 @@ void FaultInjector::write_json(JsonWriter& w) const {
     w.Bool(s.down);
     write_key(w, "reject_value");
     write_string(w, s.reject_value);
+    write_key(w, "rate_lock_row");
+    w.Double(s.rate_lock_row);
+    write_key(w, "hubspot_per_10s");
+    w.Int64(s.hubspot_per_10s);
+    write_key(w, "hubspot_daily");
+    w.Int64(s.hubspot_daily);
+    write_key(w, "salesforce_daily");
+    w.Int64(s.salesforce_daily);
     write_key(w, "seed");
     w.Uint64(seed_);
     w.EndObject();
@@ -145,7 +165,7 @@ void FaultInjector::write_json(JsonWriter& w) const {
 
 void FaultInjector::reset() {
     std::lock_guard lock(mutex_);
-    settings_ = FaultSettings{};
+    settings_ = initial_;
     seed_ = initial_seed_;
     rng_.seed(seed_);
 }

@@ -23,6 +23,11 @@ struct FaultSettings {
     bool drop_after_apply = false;  // drop after the batch is applied: the response is lost
     bool down = false;
     std::string reject_value;  // records with a string value containing it are poison
+    double rate_lock_row = 0;  // Salesforce: share of upsert records failing UNABLE_TO_LOCK_ROW
+    // Quotas (quotas.h); 0 = unlimited. Start values come from the command line.
+    int64_t hubspot_per_10s = 0;
+    int64_t hubspot_daily = 0;
+    int64_t salesforce_daily = 0;
 };
 
 // What to do to one request, decided when it arrives.
@@ -35,11 +40,14 @@ struct FaultDecision {
     bool server_error = false;    // 500
     int64_t slow_ms = 0;          // delay before answering
     std::string reject_value;
+    double lock_row_rate = 0;     // per-record chance of UNABLE_TO_LOCK_ROW (Salesforce)
+    uint64_t lock_row_seed = 0;   // seeds the per-record draws of this request
 };
 
 class FaultInjector {
 public:
-    explicit FaultInjector(uint64_t seed) : initial_seed_(seed), seed_(seed), rng_(seed) {}
+    explicit FaultInjector(uint64_t seed, FaultSettings initial = {})
+        : initial_seed_(seed), seed_(seed), rng_(seed), initial_(initial), settings_(initial) {}
 
     // Applies the keys present in body on top of the current settings, all or nothing.
     // Returns an error message naming the bad key and its accepted range, or "" on success.
@@ -57,6 +65,7 @@ private:
     const uint64_t initial_seed_;
     uint64_t seed_;
     std::mt19937_64 rng_;
+    const FaultSettings initial_;
     FaultSettings settings_;
 };
 

@@ -1,5 +1,6 @@
 #include "hubspot_api.h"
 
+#include <cctype>
 #include <charconv>
 #include <deque>
 #include <set>
@@ -9,6 +10,8 @@ namespace {
 
 // Real HubSpot ids are large integers; starting high keeps them from looking like indexes.
 constexpr uint64_t kObjectIdBase = 100000001;
+// The account ("portal") id errors name; any fixed number.
+constexpr std::string_view kMockPortalId = "12345678";
 
 HttpReply validation_error(std::string_view message) {
     return {400, hubspot_error_body("VALIDATION_ERROR", message), {}};
@@ -56,6 +59,86 @@ struct UpsertInput {
     std::vector<std::string> poison_properties;
 };
 
+// The object type of the path, or the error HubSpot answers for a type it does not know.
+// The documents do not give that body; a real response reads "Unable to infer object type
+// from: <type>" with category VALIDATION_ERROR (HTTP 400), which the mock reproduces.
+std::optional<HttpReply> resolve_object(const ApiRequest& req, ApiContext& ctx, std::string& object) {
+    std::lock_guard lock(ctx.shared.mutex);
+    auto type = ctx.shared.hubspot_schema.object_type(req.path_params.at(0));
+    if (!type) return validation_error("Unable to infer object type from: " + req.path_params.at(0));
+    object = *type;
+    return std::nullopt;
+}
+
+// "0-1" for contacts etc. (object type ids in "Understanding the CRM",
+// https://developers.hubspot.com/docs/api/crm/understanding-the-crm); custom types keep their name.
+std::string object_type_id(const std::string& object) {
+    if (object == "contacts") return "0-1";
+    if (object == "companies") return "0-2";
+    if (object == "deals") return "0-3";
+    return object;
+}
+
+// HubSpot keeps emails in lower case and matches them without regard to case ("Contacts"
+// guide, https://developers.hubspot.com/docs/api/crm/contacts: email is the unique identifier;
+// HubSpot's "Understanding the CRM"/knowledge base: email addresses are stored lower-cased).
+std::string normalise_id(std::string_view id_property, std::string id) {
+    if (id_property == "email")
+        for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return id;
+}
+
+// The batch error for property values the schema refuses, in the shape HubSpot documents:
+// "Upcoming: Property Validations Rules will be enforced for APIs and Integrations"
+// (https://developers.hubspot.com/changelog/upcoming-property-validations-rules-will-be-enforced-for-apis-and-integrations)
+// and "Breaking Change: Enhanced Validations for Non-String Properties"
+// (https://developers.hubspot.com/changelog/breaking-change-enhanced-validations-for-non-string-properties-in-hubspots-crmobject-apis):
+//   400 {"status":"error","message":"Property values were not valid: [{\"isValid\":false,
+//        \"message\":...,\"error\":CODE,\"name\":PROPERTY}, ...]","correlationId":...,
+//        "category":"VALIDATION_ERROR"}
+// plus context.propertyName (the names, as real batch responses carry them). It names no input:
+// there is no context.id, so a client cannot tell which record of the batch was at fault.
+HttpReply property_values_error(const std::vector<HubSpotValueError>& errors) {
+    rapidjson::StringBuffer list_buf;
+    JsonWriter l(list_buf);
+    l.StartArray();
+    for (const auto& e : errors) {
+        l.StartObject();
+        write_key(l, "isValid");
+        l.Bool(false);
+        write_key(l, "message");
+        write_string(l, e.message);
+        write_key(l, "error");
+        write_string(l, e.error);
+        write_key(l, "name");
+        write_string(l, e.name);
+        l.EndObject();
+    }
+    l.EndArray();
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    write_key(w, "status");
+    write_string(w, "error");
+    write_key(w, "message");
+    write_string(w, "Property values were not valid: " + writer_text(list_buf));
+    write_key(w, "correlationId");
+    write_string(w, hubspot_correlation_id());
+    write_key(w, "context");
+    w.StartObject();
+    write_key(w, "propertyName");
+    w.StartArray();
+    std::set<std::string> names;
+    for (const auto& e : errors)
+        if (names.insert(e.name).second) write_string(w, e.name);
+    w.EndArray();
+    w.EndObject();
+    write_key(w, "category");
+    write_string(w, "VALIDATION_ERROR");
+    w.EndObject();
+    return {400, writer_text(buf), {}};
+}
+
 }  // namespace
 
 std::string hubspot_object_id(uint32_t index) { return std::to_string(kObjectIdBase + index); }
@@ -70,7 +153,8 @@ std::optional<uint32_t> hubspot_index_of(std::string_view object_id) {
 }
 
 HttpReply hubspot_batch_upsert(const ApiRequest& req, ApiContext& ctx) {
-    const std::string& object = req.path_params.at(0);
+    std::string object;
+    if (auto bad = resolve_object(req, ctx, object)) return *bad;
     JsonParseResult parsed;
     if (auto bad = parse_batch_body(req, parsed)) return *bad;
     const rapidjson::Value& inputs = parsed.doc["inputs"];
@@ -78,6 +162,7 @@ HttpReply hubspot_batch_upsert(const ApiRequest& req, ApiContext& ctx) {
     std::vector<UpsertInput> batch(inputs.Size());
     std::set<std::pair<std::string, std::string>> seen;
     std::vector<std::string> duplicate_ids;
+    std::vector<HubSpotValueError> value_errors;
     for (rapidjson::SizeType i = 0; i < inputs.Size(); ++i) {
         const rapidjson::Value& in = inputs[i];
         std::string where = "inputs[" + std::to_string(i) + "]";
@@ -94,7 +179,27 @@ HttpReply hubspot_batch_upsert(const ApiRequest& req, ApiContext& ctx) {
 
         UpsertInput& u = batch[i];
         u.id_property = string_of(*id_property);
-        u.id = *id;
+        {
+            // idProperty must name a property whose values are unique (hasUniqueValue):
+            // "Create or update a batch of objects by unique property values ... idProperty
+            // refers to a property whose values are unique for the object"
+            // (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/custom-objects/batch/upsert-custom-objects.md).
+            // The error text is the one real responses carry ("Unable to perform update/upsert
+            // by non-unique 0-2 property hs_object_id in portal ID ...", segmentio/action-destinations#3957).
+            std::lock_guard lock(ctx.shared.mutex);
+            const HubSpotProperty* p = ctx.shared.hubspot_schema.find(object, u.id_property);
+            if (!p || !p->has_unique_value)
+                return validation_error("Unable to perform update/upsert by non-unique " + object_type_id(object) +
+                                        " property " +
+                                        u.id_property + " in portal ID " + std::string(kMockPortalId));
+            for (const auto& m : props->GetObject()) {
+                std::string_view name(m.name.GetString(), m.name.GetStringLength());
+                if (m.value.IsObject() || m.value.IsArray()) continue;  // refused below, by name
+                if (auto e = ctx.shared.hubspot_schema.check_value(object, name, m.value))
+                    value_errors.push_back(std::move(*e));
+            }
+        }
+        u.id = normalise_id(u.id_property, *id);
         bool sets_id_property = false;
         for (const auto& m : props->GetObject()) {
             std::string_view name(m.name.GetString(), m.name.GetStringLength());
@@ -104,6 +209,8 @@ HttpReply hubspot_batch_upsert(const ApiRequest& req, ApiContext& ctx) {
                                         " must be a string, number or boolean, got " +
                                         json_type_name(m.value));
             if (is_poison_value(m.value, req.reject_value)) u.poison_properties.emplace_back(name);
+            if (name == u.id_property && name == "email" && m.value.IsString())
+                text = quote_json_string(normalise_id(name, std::string(string_of(m.value))));
             u.texts.push_back(std::move(*text));
             u.props.push_back({name, u.texts.back()});
             sets_id_property |= name == u.id_property;
@@ -119,6 +226,10 @@ HttpReply hubspot_batch_upsert(const ApiRequest& req, ApiContext& ctx) {
         std::string list;
         for (const auto& id : duplicate_ids) list += (list.empty() ? "" : ", ") + id;
         return validation_error("Duplicate IDs found in batch input: [" + list + "]");
+    }
+    if (!value_errors.empty()) {
+        ctx.stats.add_records({.rejected = batch.size()});
+        return property_values_error(value_errors);
     }
 
     size_t poison = 0;
@@ -194,7 +305,8 @@ HttpReply hubspot_batch_upsert(const ApiRequest& req, ApiContext& ctx) {
 }
 
 HttpReply hubspot_batch_read(const ApiRequest& req, ApiContext& ctx) {
-    const std::string& object = req.path_params.at(0);
+    std::string object;
+    if (auto bad = resolve_object(req, ctx, object)) return *bad;
     JsonParseResult parsed;
     if (auto bad = parse_batch_body(req, parsed)) return *bad;
     const rapidjson::Value& inputs = parsed.doc["inputs"];
@@ -219,7 +331,7 @@ HttpReply hubspot_batch_read(const ApiRequest& req, ApiContext& ctx) {
     for (rapidjson::SizeType i = 0; i < inputs.Size(); ++i) {
         auto id = id_text(find_member(inputs[i], "id"));
         if (!id) return validation_error("inputs[" + std::to_string(i) + "].id is required and must be a string");
-        ids.push_back(std::move(*id));
+        ids.push_back(id_property ? normalise_id(*id_property, std::move(*id)) : std::move(*id));
     }
 
     rapidjson::StringBuffer buf;
@@ -281,7 +393,8 @@ HttpReply hubspot_batch_read(const ApiRequest& req, ApiContext& ctx) {
 }
 
 HttpReply hubspot_batch_archive(const ApiRequest& req, ApiContext& ctx) {
-    const std::string& object = req.path_params.at(0);
+    std::string object;
+    if (auto bad = resolve_object(req, ctx, object)) return *bad;
     JsonParseResult parsed;
     if (auto bad = parse_batch_body(req, parsed)) return *bad;
     const rapidjson::Value& inputs = parsed.doc["inputs"];

@@ -1,6 +1,8 @@
 // crmsync-mock-crm: the mock CRM as a process, for end-to-end tests, the demo and benchmarks.
 //   crmsync-mock-crm --listen 127.0.0.1:0 [--port-file PATH] [--token TOKEN] [--seed N]
 //                    [--webhook-path /webhook] [--threads N] [--quiet] [--state-file PATH]
+//                    [--token-ttl-s N] [--latency MEDIAN_MS,P99_MS|0] [--hubspot-per-10s N]
+//                    [--hubspot-daily N] [--salesforce-daily N] [--oauth-client-id ID ...]
 #include <CLI/CLI.hpp>
 
 #include <cerrno>
@@ -76,8 +78,55 @@ int main(int argc, char** argv) {
     app.add_option("--state-file", state_file,
                    "load the CRM state from PATH at start if it exists; save it there (atomically) "
                    "on SIGTERM/SIGINT");
+    app.add_option("--token-ttl-s", options.token_ttl_s,
+                   "tokens (static and OAuth-issued) expire this many seconds after issue; 0 = never")
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t{0}, int64_t{365} * 86400));
+    std::string latency = "120,600";
+    app.add_option("--latency", latency,
+                   "HubSpot/Salesforce response latency, lognormal: MEDIAN_MS,P99_MS; 0 = none")
+        ->capture_default_str();
+    // Defaults: HubSpot's Professional tier (190 per 10 s, 650,000 a day, "API usage guidelines
+    // and limits") and Salesforce Enterprise Edition's base daily allocation (100,000, "API
+    // Request Limits and Allocations"). 0 = unlimited.
+    options.hubspot_per_10s = 190;
+    options.hubspot_daily = 650000;
+    options.salesforce_daily = 100000;
+    app.add_option("--hubspot-per-10s", options.hubspot_per_10s, "HubSpot requests per rolling 10 s; 0 = unlimited")
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+    app.add_option("--hubspot-daily", options.hubspot_daily, "HubSpot requests per day; 0 = unlimited")
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+    app.add_option("--salesforce-daily", options.salesforce_daily, "Salesforce API requests per day; 0 = unlimited")
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t{0}, int64_t{1000000000}));
+    app.add_option("--oauth-client-id", options.oauth.client_id, "Salesforce connected app consumer key (JWT iss)");
+    app.add_option("--oauth-client-secret", options.oauth.client_secret, "its consumer secret");
+    app.add_option("--oauth-refresh-token", options.oauth.refresh_token, "the refresh token grant_type=refresh_token takes");
+    app.add_option("--oauth-username", options.oauth.username, "the integration user (JWT sub)");
+    app.add_option("--oauth-jwt-cert", options.oauth.jwt_cert_path,
+                   "PEM certificate (or public key) that verifies JWT bearer assertions")
+        ->check(CLI::ExistingFile);
+    app.add_option("--oauth-audience", options.oauth.audience, "the JWT aud the token endpoint accepts")
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     options.log_requests = !quiet;
+    if (latency != "0") {
+        size_t comma = latency.find(',');
+        try {
+            if (comma == std::string::npos) throw std::invalid_argument("no comma");
+            options.latency_median_ms = std::stod(latency.substr(0, comma));
+            options.latency_p99_ms = std::stod(latency.substr(comma + 1));
+        } catch (const std::exception&) {
+            options.latency_median_ms = -1;
+        }
+        if (!(options.latency_median_ms > 0) || options.latency_p99_ms < options.latency_median_ms) {
+            std::fprintf(stderr, "crmsync-mock-crm: --latency must be MEDIAN_MS,P99_MS with 0 < MEDIAN <= P99, or 0; got \"%s\"\n",
+                         latency.c_str());
+            return 2;
+        }
+    }
 
     std::string host;
     int port = 0;

@@ -2,14 +2,18 @@
 
 #include <httplib.h>
 
+#include <cctype>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <random>
 #include <stdexcept>
 
 #include "commit_time.h"
 #include "connection_drop.h"
 #include "control_api.h"
 #include "hubspot_api.h"
+#include "hubspot_properties_api.h"
 #include "salesforce_api.h"
 #include "webhook_api.h"
 
@@ -44,11 +48,24 @@ Route route_of(const std::string& method, const std::vector<std::string>& s,
             return {"hubspot.batch_archive", ApiFormat::kHubSpot, hubspot_batch_archive, {s[3]}};
         return {"hubspot.unknown", ApiFormat::kHubSpot, nullptr, {}};
     }
+    if (s.size() >= 4 && s.size() <= 5 && s[0] == "crm" && s[1] == "v3" && s[2] == "properties") {
+        if (method == "GET" && s.size() == 4)
+            return {"hubspot.properties_list", ApiFormat::kHubSpot, hubspot_list_properties, {s[3]}};
+        if (method == "GET" && s.size() == 5)
+            return {"hubspot.properties_get", ApiFormat::kHubSpot, hubspot_get_property, {s[3], s[4]}};
+        if (method == "POST" && s.size() == 4)
+            return {"hubspot.properties_create", ApiFormat::kHubSpot, hubspot_create_property, {s[3]}};
+        return {"hubspot.unknown", ApiFormat::kHubSpot, nullptr, {}};
+    }
+    if (method == "POST" && s.size() == 3 && s[0] == "services" && s[1] == "oauth2" && s[2] == "token")
+        return {"salesforce.oauth_token", ApiFormat::kSalesforce, nullptr, {}};
     if (s.size() >= 3 && s[0] == "services" && s[1] == "data" && is_api_version(s[2])) {
         if (method == "PATCH" && s.size() == 7 && s[3] == "composite" && s[4] == "sobjects")
             return {"salesforce.upsert", ApiFormat::kSalesforce, salesforce_upsert, {s[5], s[6]}};
         if (method == "DELETE" && s.size() == 7 && s[3] == "sobjects")
-            return {"salesforce.delete", ApiFormat::kSalesforce, salesforce_delete, {s[4], s[5], s[6]}};
+            return {"salesforce.delete", ApiFormat::kSalesforce, salesforce_delete, {s[4], s[5], s[6], s[2]}};
+        if (method == "GET" && s.size() == 6 && s[3] == "sobjects" && s[5] == "describe")
+            return {"salesforce.describe", ApiFormat::kSalesforce, salesforce_describe, {s[4]}};
         if (method == "POST" && s.size() == 4 && s[3] == "composite")
             return {"salesforce.composite", ApiFormat::kSalesforce, salesforce_composite, {}};
         return {"salesforce.unknown", ApiFormat::kSalesforce, nullptr, {}};
@@ -65,9 +82,83 @@ std::string error_body(ApiFormat format, std::string_view code, std::string_view
     }
 }
 
+FaultSettings initial_faults(const MockCrmOptions& o) {
+    FaultSettings s;
+    s.hubspot_per_10s = o.hubspot_per_10s;
+    s.hubspot_daily = o.hubspot_daily;
+    s.salesforce_daily = o.salesforce_daily;
+    return s;
+}
+
+// 401 in each API's documented shape.
+//   Salesforce ("Status Codes and Error Responses": 401 "The session ID or OAuth token used has
+//   expired or is invalid. The response body contains the message and errorCode"):
+//   [{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}] for a missing,
+//   unknown or expired token alike.
+//   HubSpot ("Authentication overview" / error handling): category INVALID_AUTHENTICATION with
+//   "Authentication credentials not found. This API supports OAuth 2.0 authentication ..." for a
+//   missing or unknown token; an expired one: category EXPIRED_AUTHENTICATION, "The OAuth token
+//   used to make this call expired N second(s) ago." (the documents give no exact text; these are
+//   the texts real responses carry). The webhook answers HubSpot's shape, as before.
+HttpReply unauthorized(ApiFormat format, TokenCheck check, int64_t expired_for_s) {
+    if (format == ApiFormat::kSalesforce)
+        return {401, salesforce_error_body("INVALID_SESSION_ID", "Session expired or invalid"), {}};
+    if (check == TokenCheck::kExpired)
+        return {401,
+                hubspot_error_body("EXPIRED_AUTHENTICATION", "The OAuth token used to make this call expired " +
+                                                                 std::to_string(expired_for_s) + " second(s) ago."),
+                {}};
+    return {401,
+            hubspot_error_body("INVALID_AUTHENTICATION",
+                               "Authentication credentials not found. This API supports OAuth 2.0 authentication and "
+                               "you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"),
+            {}};
+}
+
+// Over a quota. HubSpot ("API usage guidelines and limits", https://developers.hubspot.com/docs/api/usage-details):
+//   429 {"status":"error","message":"You have reached your ten_secondly_rolling limit.",
+//        "errorType":"RATE_LIMIT","correlationId":...,"policyName":"TEN_SECONDLY_ROLLING","requestId":...}
+// (DAILY: "You have reached your daily limit."). No Retry-After: the page does not list one.
+// Salesforce ("API Request Limits and Allocations"; "Status Codes and Error Responses": 403
+// "The request has been refused... or the daily API limit has been exceeded"):
+//   403 [{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]
+HttpReply over_quota(ApiFormat format, const std::string& policy) {
+    if (format == ApiFormat::kSalesforce)
+        return {403, salesforce_error_body("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."), {}};
+    std::string lower = policy;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    write_key(w, "status");
+    write_string(w, "error");
+    write_key(w, "message");
+    write_string(w, "You have reached your " + lower + " limit.");
+    write_key(w, "errorType");
+    write_string(w, "RATE_LIMIT");
+    write_key(w, "correlationId");
+    write_string(w, hubspot_correlation_id());
+    write_key(w, "policyName");
+    write_string(w, policy);
+    write_key(w, "requestId");
+    write_string(w, hubspot_correlation_id());
+    w.EndObject();
+    return {429, writer_text(buf), {}};
+}
+
+// One lognormal draw: median * exp(sigma * z), sigma from the 99th percentile (z = 2.3263).
+int64_t latency_ms(double median, double p99) {
+    if (median <= 0) return 0;
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    double sigma = p99 > median ? std::log(p99 / median) / 2.3263478740 : 0.0;
+    std::lognormal_distribution<double> dist(std::log(median), sigma);
+    return static_cast<int64_t>(std::min(dist(rng), 600000.0));
+}
+
 void send(httplib::Response& res, const HttpReply& reply) {
     res.status = reply.status;
     if (!reply.retry_after.empty()) res.set_header("Retry-After", reply.retry_after);
+    for (const auto& [name, value] : reply.headers) res.set_header(name, value);
     if (!reply.body.empty()) {
         res.set_content(reply.body, "application/json;charset=UTF-8");
     } else {
@@ -78,7 +169,11 @@ void send(httplib::Response& res, const HttpReply& reply) {
 }  // namespace
 
 MockCrmServer::MockCrmServer(MockCrmOptions options)
-    : options_(std::move(options)), http_(std::make_unique<httplib::Server>()), faults_(options_.seed) {
+    : options_(std::move(options)),
+      http_(std::make_unique<httplib::Server>()),
+      faults_(options_.seed, initial_faults(options_)),
+      tokens_(options_.token.empty() ? std::vector<std::string>{} : std::vector<std::string>{options_.token},
+              options_.token_ttl_s, wall_clock_now_us() / 1000000) {
     // A dropped connection makes the server's own write fail; without this that write would
     // raise SIGPIPE and kill the process (cpp-httplib sends without MSG_NOSIGNAL).
     std::signal(SIGPIPE, SIG_IGN);
@@ -152,7 +247,7 @@ void MockCrmServer::handle(const httplib::Request& req, httplib::Response& res) 
         std::string_view path(req.target);
         path = path.substr(0, path.find('?'));
         if (path == "/_mock" || path.starts_with("/_mock/")) {
-            ControlContext ctx{shared_, stats_, faults_};
+            ControlContext ctx{shared_, stats_, faults_, tokens_, quotas_};
             ControlRequest control{req.method, path.substr(std::min<size_t>(path.size(), 7)), req.body, {}, {}};
             if (req.has_param("object")) control.object = req.get_param_value("object");
             if (req.has_param("key")) control.key = req.get_param_value("key");
@@ -197,14 +292,30 @@ void MockCrmServer::handle_crm_request(const httplib::Request& req, httplib::Res
     }
 
     HttpReply reply;
-    if (!options_.token.empty() && req.get_header_value("Authorization") != "Bearer " + options_.token) {
-        // One 401 shape (HubSpot's) on every route: the sender treats auth failure alike.
-        reply = {401,
-                 hubspot_error_body("INVALID_AUTHENTICATION",
-                                    req.has_header("Authorization")
-                                        ? "The bearer token in the Authorization header is not valid."
-                                        : "Authentication credentials not found: send Authorization: Bearer <token>."),
-                 {}};
+    const int64_t now_s = received_us / 1000000;
+    const bool token_endpoint = route.name == "salesforce.oauth_token";
+    int64_t expired_for_s = 0;
+    TokenCheck auth = tokens_.required() && !token_endpoint
+                          ? tokens_.check(req.get_header_value("Authorization"), now_s, &expired_for_s)
+                          : TokenCheck::kValid;
+    QuotaVerdict quota;
+    if (auth == TokenCheck::kValid && !token_endpoint) {
+        FaultSettings settings = faults_.settings();
+        QuotaSettings q{settings.hubspot_per_10s, settings.hubspot_daily, settings.salesforce_daily};
+        if (route.format == ApiFormat::kHubSpot) quota = quotas_.take_hubspot(q, received_us / 1000);
+        if (route.format == ApiFormat::kSalesforce) quota = quotas_.take_salesforce(q, received_us / 1000);
+    }
+    if (route.format == ApiFormat::kHubSpot || route.format == ApiFormat::kSalesforce) {
+        if (int64_t ms = latency_ms(options_.latency_median_ms, options_.latency_p99_ms); ms > 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    }
+    if (auth != TokenCheck::kValid) {
+        reply = unauthorized(route.format, auth, expired_for_s);
+    } else if (!quota.allowed) {
+        reply = over_quota(route.format, quota.policy);
+    } else if (token_endpoint) {
+        reply = salesforce_oauth_token(req.body, options_.oauth, tokens_,
+                                       "http://" + req.local_addr + ":" + std::to_string(req.local_port), now_s);
     } else {
         if (fault.slow_ms > 0) {
             stats_.count_fault(route.name, InjectedFault::kSlow);
@@ -241,6 +352,8 @@ void MockCrmServer::handle_crm_request(const httplib::Request& req, httplib::Res
             if (req.has_header("X-Crmsync-Commit-Time"))
                 api.commit_time_us = parse_commit_time_us(req.get_header_value("X-Crmsync-Commit-Time"));
             api.reject_value = fault.reject_value;
+            api.lock_row_rate = fault.lock_row_rate;
+            api.lock_row_seed = fault.lock_row_seed;
             ApiContext ctx{shared_, stats_};
             reply = route.handler(api, ctx);
         }
@@ -252,6 +365,7 @@ void MockCrmServer::handle_crm_request(const httplib::Request& req, httplib::Res
         drop(req, res);
         return;
     }
+    reply.headers.insert(reply.headers.end(), quota.headers.begin(), quota.headers.end());
     stats_.count_response(route.name, reply.status);
     if (options_.log_requests)
         std::fprintf(stderr, "%s %s -> %d\n", req.method.c_str(), req.target.c_str(), reply.status);

@@ -12,6 +12,9 @@
 
 #include "api_common.h"
 #include "faults.h"
+#include "quotas.h"
+#include "salesforce_oauth.h"
+#include "tokens.h"
 #include "state_file.h"
 #include "stats.h"
 
@@ -30,6 +33,16 @@ struct MockCrmOptions {
     bool log_requests = false;          // one line per CRM request on stderr
     size_t threads = 32;                // concurrent connections served
     time_t keep_alive_timeout_s = 5;    // idle keep-alive connections are closed after this
+    int64_t token_ttl_s = 0;            // tokens expire this long after issue; 0 = never
+    // Quotas (quotas.h), 0 = unlimited; the command line gives realistic defaults.
+    int64_t hubspot_per_10s = 0;
+    int64_t hubspot_daily = 0;
+    int64_t salesforce_daily = 0;
+    // Response latency of HubSpot and Salesforce requests: lognormal with this median and
+    // 99th percentile (ms); 0 = none.
+    double latency_median_ms = 0;
+    double latency_p99_ms = 0;
+    OAuthOptions oauth;                 // Salesforce token endpoint (salesforce_oauth.h)
 };
 
 class MockCrmServer {
@@ -66,6 +79,8 @@ private:
     SharedState shared_;
     Stats stats_;
     FaultInjector faults_;
+    TokenStore tokens_;
+    Quotas quotas_;
     int port_ = -1;
     std::thread thread_;
 };

@@ -1,6 +1,7 @@
 #include "salesforce_api.h"
 
 #include <deque>
+#include <random>
 #include <set>
 
 namespace crmsync::mock_crm {
@@ -8,6 +9,13 @@ namespace {
 
 HttpReply request_error(std::string_view code, std::string_view message) {
     return {400, salesforce_error_body(code, message), {}};
+}
+
+// An sObject the org does not have. The REST API's answer for a resource path naming one:
+// 404 NOT_FOUND "The requested resource does not exist" ("Status Codes and Error Responses":
+// 404 "The requested resource couldn't be found").
+HttpReply unknown_sobject(std::string_view) {
+    return {404, salesforce_error_body("NOT_FOUND", "The requested resource does not exist"), {}};
 }
 
 std::string key_prefix(std::string_view sobject) {
@@ -28,6 +36,7 @@ struct RecordError {
 
 struct UpsertRecord {
     std::string key;
+    std::deque<std::string> names;  // canonical field names (the API matches them case-insensitively)
     std::deque<std::string> texts;
     std::vector<PropertyValue> props;
     std::optional<RecordError> error;
@@ -64,7 +73,7 @@ std::optional<std::vector<std::string>> parse_sobject_url(std::string_view url) 
     if (s[0] != "services" || s[1] != "data" || s[2].size() < 2 || s[2][0] != 'v' ||
         s[3] != "sobjects")
         return std::nullopt;
-    return std::vector<std::string>{s[4], s[5], s[6]};
+    return std::vector<std::string>{s[4], s[5], s[6], s[2]};
 }
 
 }  // namespace
@@ -90,8 +99,31 @@ std::string salesforce_record_id(std::string_view sobject, uint32_t index) {
 }
 
 HttpReply salesforce_upsert(const ApiRequest& req, ApiContext& ctx) {
-    const std::string& sobject = req.path_params.at(0);
-    const std::string& external_id_field = req.path_params.at(1);
+    std::string sobject;
+    std::string external_id_field;
+    SalesforceObject schema;  // a copy: the lock is not held while the body is checked
+    {
+        std::lock_guard lock(ctx.shared.mutex);
+        const SalesforceObject* o = ctx.shared.salesforce_schema.find(req.path_params.at(0));
+        if (!o) return unknown_sobject(req.path_params.at(0));
+        schema = *o;
+    }
+    sobject = schema.name;
+    // "Upsert Records Using sObject Collections"
+    // (https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-sobjects-collections-upsert.html):
+    // "Only external ids are supported. Don't use record ids." The body for Id, and for a field
+    // that is neither an External ID nor idLookup, is not documented; the mock answers 400 with
+    // INVALID_FIELD and the text Salesforce gives for the same mistake in Bulk API upserts
+    // ("Field name provided, X does not match an External ID, Salesforce Id, or indexed field for Y").
+    const SalesforceField* ext = schema.field(req.path_params.at(1));
+    if (ext && ext->name == "Id")
+        return request_error("INVALID_FIELD", "Id is not allowed as the external ID field of an sObject Collections "
+                                              "upsert: only external ids are supported, not record ids");
+    if (!ext || !(ext->external_id || ext->id_lookup))
+        return request_error("INVALID_FIELD", "Field name provided, " + req.path_params.at(1) +
+                                                  " does not match an External ID, Salesforce Id, or indexed field for " +
+                                                  sobject);
+    external_id_field = ext->name;
     JsonParseResult parsed = parse_json(req.body);
     if (!parsed.error.empty()) return request_error("JSON_PARSER_ERROR", parsed.error);
     if (!parsed.doc.IsObject())
@@ -130,23 +162,60 @@ HttpReply salesforce_upsert(const ApiRequest& req, ApiContext& ctx) {
                 continue;
             }
         }
-        const rapidjson::Value* ext = find_member(rec, external_id_field);
-        if (!ext || !ext->IsString() || ext->GetStringLength() == 0) {
+        const rapidjson::Value* ext_value = nullptr;
+        for (const auto& m : rec.GetObject())
+            if (schema.field(string_of(m.name)) == ext) ext_value = &m.value;
+        if (!ext_value || !(ext_value->IsString() || is_number(*ext_value)) || string_of(*ext_value).empty()) {
             u.error = RecordError{"MISSING_ARGUMENT", external_id_field + " not specified", {external_id_field}};
             continue;
         }
-        u.key = string_of(*ext);
+        u.key = salesforce_match_key(string_of(*ext_value));
         RecordError poison{"FIELD_CUSTOM_VALIDATION_EXCEPTION",
                            "value rejected by validation rule (contains \"" + req.reject_value + "\")",
                            {}};
+        std::vector<std::string> unknown, read_only;
         for (const auto& m : rec.GetObject()) {
             std::string_view name(m.name.GetString(), m.name.GetStringLength());
             if (name == "attributes") continue;
-            if (is_poison_value(m.value, req.reject_value)) poison.fields.emplace_back(name);
-            u.texts.push_back(to_json_text(m.value));
-            u.props.push_back({name, u.texts.back()});
+            const SalesforceField* f = schema.field(name);
+            if (!f) {
+                unknown.emplace_back(name);
+                continue;
+            }
+            if (!f->createable && !f->updateable) {
+                read_only.push_back(f->name);
+                continue;
+            }
+            // A value of the wrong type fails the whole request: the REST API deserializes the
+            // body before it looks at any record ("Status Codes and Error Responses": 400 "The
+            // request couldn't be understood, usually because the JSON or XML body contains an
+            // error", https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm).
+            // The message is the deserializer's as real responses carry it (JSON_PARSER_ERROR
+            // "Cannot deserialize instance of date from VALUE_STRING value ...").
+            if (auto complaint = SalesforceSchema::check_value(*f, m.value))
+                return request_error("JSON_PARSER_ERROR", *complaint);
+            if (is_poison_value(m.value, req.reject_value)) poison.fields.push_back(f->name);
+            u.texts.push_back(to_json_text(m.value));  // as sent; only the match key is case-folded
+            u.names.push_back(f->name);
+            u.props.push_back({u.names.back(), u.texts.back()});
         }
-        if (!poison.fields.empty()) {
+        if (!unknown.empty()) {
+            // An unknown field fails the record: INVALID_FIELD "No such column 'X' on sobject
+            // of type Y", the text Salesforce's API answers for a field the object lacks
+            // (documents silent on the exact text for Collections).
+            u.error = RecordError{"INVALID_FIELD",
+                                  "No such column '" + unknown.front() + "' on sobject of type " + sobject, {}};
+        } else if (!read_only.empty()) {
+            // A field the profile cannot write (Id, CreatedDate...): INVALID_FIELD_FOR_INSERT_UPDATE
+            // ("Core Data Types: StatusCode": "You can't combine a... / field not createable").
+            std::string list;
+            for (const auto& f : read_only) list += (list.empty() ? "" : ", ") + f;
+            u.error = RecordError{"INVALID_FIELD_FOR_INSERT_UPDATE",
+                                  "Unable to create/update fields: " + list +
+                                      ". Please check the security settings of this field and verify that it is "
+                                      "read/write for your profile or permission set.",
+                                  read_only};
+        } else if (!poison.fields.empty()) {
             u.error = std::move(poison);
         } else if (!seen.insert(u.key).second) {
             u.error = RecordError{"DUPLICATE_EXTERNAL_ID",
@@ -156,7 +225,7 @@ HttpReply salesforce_upsert(const ApiRequest& req, ApiContext& ctx) {
 
     size_t failed = 0;
     for (const auto& u : batch) failed += u.error ? 1 : 0;
-    bool rolled_back = *all_or_none && failed > 0;
+    bool rolled_back = false;
     size_t applied = 0;
 
     rapidjson::StringBuffer buf;
@@ -164,6 +233,35 @@ HttpReply salesforce_upsert(const ApiRequest& req, ApiContext& ctx) {
     w.StartArray();
     {
         std::lock_guard lock(ctx.shared.mutex);
+        for (auto& u : batch) {
+            // An external id that matches more than one record: the single-record upsert answers
+            // 300 ("If the external ID matches multiple existing records, then a 300 error is
+            // returned, and no records are created or updated", "Upsert Records Using sObject
+            // Rows by External ID"); in a collection the record fails with the StatusCode the SOAP
+            // reference gives for it: DUPLICATE_EXTERNAL_ID "A user-specified external ID matches
+            // more than one record during an upsert" (Core Data Types, StatusCode).
+            if (!u.error && ctx.shared.salesforce_schema.is_duplicate(sobject, u.key)) {
+                u.error = RecordError{"DUPLICATE_EXTERNAL_ID",
+                                      "The external ID provided matches more than one record: " + u.key,
+                                      {external_id_field}};
+                ++failed;
+            }
+        }
+        // Transient lock contention (fault rate_lock_row): the record fails with
+        // UNABLE_TO_LOCK_ROW while the others go through. StatusCode reference ("Core Data
+        // Types Used in API Calls", StatusCode, https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_concepts_core_data_objects.htm):
+        // "UNABLE_TO_LOCK_ROW: A deadlock or timeout condition has been detected"; the message is
+        // the one Salesforce puts with it ("unable to obtain exclusive access to this record").
+        if (req.lock_row_rate > 0) {
+            std::mt19937_64 rng(req.lock_row_seed);
+            for (auto& u : batch) {
+                double draw = double(rng() >> 11) * 0x1.0p-53;
+                if (u.error || draw >= req.lock_row_rate) continue;
+                u.error = RecordError{"UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record", {}};
+                ++failed;
+            }
+        }
+        rolled_back = *all_or_none && failed > 0;
         for (const auto& u : batch) {
             w.StartObject();
             if (u.error || rolled_back) {
@@ -201,18 +299,68 @@ HttpReply salesforce_upsert(const ApiRequest& req, ApiContext& ctx) {
     return {200, writer_text(buf), {}};
 }
 
+namespace {
+
+// Where a delete by external id lands: the record's key, or the error reply. The three 404s
+// differ as Salesforce's do: an sObject the org lacks, a field that is not an external id or
+// idLookup field ("Provided external ID field does not exist or is not accessible: FIELD", the
+// REST API's text for it), and no record with that value (NOT_FOUND "The requested resource
+// does not exist"). Several records with the value: 300 with the list of matching records
+// ("Status Codes and Error Responses": "300 The value returned when an external ID exists in
+// more than one record. The response body contains the list of matching records.").
+// Documents: "Delete Records Using sObject Rows by External ID"
+// (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_upsert_delete.htm)
+// and the status-code page (errorcodes.htm). Caller holds the lock.
+struct DeleteTarget {
+    std::string sobject;
+    std::string key;
+    std::optional<HttpReply> error;
+};
+
+DeleteTarget delete_target(const SharedState& shared, const std::string& api_version, const std::string& sobject,
+                           const std::string& field, const std::string& value) {
+    DeleteTarget t;
+    const SalesforceObject* o = shared.salesforce_schema.find(sobject);
+    if (!o) {
+        t.error = unknown_sobject(sobject);
+        return t;
+    }
+    t.sobject = o->name;
+    const SalesforceField* f = o->field(field);
+    if (!f || !(f->external_id || f->id_lookup) || f->name == "Id") {
+        t.error = HttpReply{404,
+                            salesforce_error_body("NOT_FOUND",
+                                                  "Provided external ID field does not exist or is not accessible: " + field),
+                            {}};
+        return t;
+    }
+    t.key = salesforce_match_key(value);
+    auto r = shared.state.find(t.sobject, t.key);
+    if (r && shared.salesforce_schema.is_duplicate(t.sobject, t.key)) {
+        rapidjson::StringBuffer buf;
+        JsonWriter w(buf);
+        w.StartArray();
+        std::string base = "/services/data/" + api_version + "/sobjects/" + t.sobject + "/";
+        write_string(w, base + salesforce_record_id(t.sobject, r->index));
+        // The second record stands for one made outside the API (the control endpoint).
+        write_string(w, base + salesforce_record_id(t.sobject, r->index + 0x40000000u));
+        w.EndArray();
+        t.error = HttpReply{300, writer_text(buf), {}};
+        return t;
+    }
+    if (!r) t.error = HttpReply{404, salesforce_error_body("NOT_FOUND", "The requested resource does not exist"), {}};
+    return t;
+}
+
+}  // namespace
+
 HttpReply salesforce_delete(const ApiRequest& req, ApiContext& ctx) {
-    const std::string& sobject = req.path_params.at(0);
-    const std::string& value = req.path_params.at(2);
-    bool deleted;
     {
         std::lock_guard lock(ctx.shared.mutex);
-        deleted = ctx.shared.state.erase(sobject, value);
-    }
-    if (!deleted) {
-        return {404,
-                "[{\"errorCode\":\"NOT_FOUND\",\"message\":\"The requested resource does not exist\"}]",
-                {}};
+        DeleteTarget t = delete_target(ctx.shared, req.path_params.at(3), req.path_params.at(0),
+                                       req.path_params.at(1), req.path_params.at(2));
+        if (t.error) return *t.error;
+        ctx.shared.state.erase(t.sobject, t.key);
     }
     ctx.stats.add_records({.deleted = 1});
     if (req.commit_time_us) ctx.stats.add_latency(req.received_us - *req.commit_time_us);
@@ -284,13 +432,17 @@ HttpReply salesforce_composite(const ApiRequest& req, ApiContext& ctx) {
                 any_failed = true;
                 continue;
             }
-            const auto& t = *sub.target;
-            if (!state.find(t[0], t[2]) || !gone.emplace(t[0], t[2]).second) {
-                sub.status = 404;
-                sub.error_body =
-                    "[{\"errorCode\":\"NOT_FOUND\",\"message\":\"The requested resource does not exist\"}]";
+            auto& t = *sub.target;
+            DeleteTarget target = delete_target(ctx.shared, t[3], t[0], t[1], t[2]);
+            if (!target.error && !gone.emplace(target.sobject, target.key).second)
+                target.error = HttpReply{404, salesforce_error_body("NOT_FOUND", "The requested resource does not exist"), {}};
+            if (target.error) {
+                sub.status = target.error->status;
+                sub.error_body = target.error->body;
                 any_failed = true;
             } else {
+                t[0] = target.sobject;
+                t[2] = target.key;
                 sub.status = 204;
             }
         }
@@ -333,6 +485,17 @@ HttpReply salesforce_composite(const ApiRequest& req, ApiContext& ctx) {
     w.EndObject();
     ctx.stats.add_records({.deleted = deleted});
     if (req.commit_time_us && deleted) ctx.stats.add_latency(req.received_us - *req.commit_time_us, deleted);
+    return {200, writer_text(buf), {}};
+}
+
+HttpReply salesforce_describe(const ApiRequest& req, ApiContext& ctx) {
+    // "sObject Describe" (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_describe.htm).
+    std::lock_guard lock(ctx.shared.mutex);
+    const SalesforceObject* o = ctx.shared.salesforce_schema.find(req.path_params.at(0));
+    if (!o) return unknown_sobject(req.path_params.at(0));
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    SalesforceSchema::write_describe(w, *o);
     return {200, writer_text(buf), {}};
 }
 

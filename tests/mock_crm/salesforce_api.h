@@ -3,6 +3,8 @@
 //          sObject Collections upsert, one result per record, allOrNone honoured
 //   DELETE /services/data/vNN.N/sobjects/{SObject}/{ExternalIdField}/{value}
 //   POST   /services/data/vNN.N/composite   (DELETE subrequests only)
+//   GET    /services/data/vNN.N/sobjects/{SObject}/describe
+// Records are checked against the typed fields of salesforce_schema.h.
 #pragma once
 
 #include "api_common.h"
@@ -14,9 +16,11 @@ inline constexpr size_t kSalesforceMaxSubrequests = 25;
 
 // path_params: {SObject, ExternalIdField}
 HttpReply salesforce_upsert(const ApiRequest& req, ApiContext& ctx);
-// path_params: {SObject, ExternalIdField, value}
+// path_params: {SObject, ExternalIdField, value, "vNN.N"}
 HttpReply salesforce_delete(const ApiRequest& req, ApiContext& ctx);
 HttpReply salesforce_composite(const ApiRequest& req, ApiContext& ctx);
+// GET /services/data/vNN.N/sobjects/{SObject}/describe; path_params: {SObject}
+HttpReply salesforce_describe(const ApiRequest& req, ApiContext& ctx);
 
 // An 18-character Salesforce id for the record created with this index in sobject, with the
 // real key prefix for common objects and the real case-safety checksum.

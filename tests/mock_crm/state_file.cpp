@@ -36,6 +36,14 @@ void write_state_json(const SharedState& shared, JsonWriter& w, const std::funct
         if (flush && i % 4096 == 4095) flush();
     }
     w.EndArray();
+    if (shared.hubspot_schema.has_custom()) {
+        write_key(w, "hubspot_properties");
+        shared.hubspot_schema.write_custom(w);
+    }
+    if (shared.salesforce_schema.has_custom()) {
+        write_key(w, "salesforce_schema");
+        shared.salesforce_schema.write_custom(w);
+    }
     w.EndObject();
 }
 
@@ -102,7 +110,8 @@ std::string restore_state(std::string_view text, SharedState& shared) {
                (version ? to_json_text(*version) : std::string("none"));
     for (const auto& m : doc.GetObject()) {
         std::string_view name(m.name.GetString(), m.name.GetStringLength());
-        if (name != "format" && name != "version" && name != "objects" && name != "applied_events")
+        if (name != "format" && name != "version" && name != "objects" && name != "applied_events" &&
+            name != "hubspot_properties" && name != "salesforce_schema")
             return "unknown member " + quote_json_string(name);
     }
     const rapidjson::Value* objects = find_member(doc, "objects");
@@ -120,8 +129,16 @@ std::string restore_state(std::string_view text, SharedState& shared) {
         if (!pos) return at + ": must be an event id like \"0/16B37A0/1\" (seq 1..4294967295)";
         if (!applied.insert(*pos)) return at + ": " + to_json_text(e) + " is listed twice";
     }
+    HubSpotSchema schema;
+    if (const rapidjson::Value* props = find_member(doc, "hubspot_properties"))
+        if (std::string error = schema.read_custom(*props); !error.empty()) return error;
     shared.state = std::move(state);
     shared.applied_events = std::move(applied);
+    SalesforceSchema sf_schema;
+    if (const rapidjson::Value* saved = find_member(doc, "salesforce_schema"))
+        if (std::string error = sf_schema.read_custom(*saved); !error.empty()) return error;
+    shared.hubspot_schema = std::move(schema);
+    shared.salesforce_schema = std::move(sf_schema);
     return {};
 }
 

@@ -93,8 +93,10 @@ TEST_F(ControlApiTest, ResetClearsStateStatsAndFaults) {
 TEST_F(ControlApiTest, StateCanBeFilteredByObjectAndKey) {
     post(kUpsert, contact("a@example.com"));
     post(kUpsert, contact("b@example.com"));
-    post("/crm/v3/objects/deals/batch/upsert",
-         R"({"inputs":[{"idProperty":"deal_id","id":"d1","properties":{}}]})");
+    create_property("deals", R"({"name":"deal_id","label":"Deal id","type":"string","fieldType":"text","groupName":"dealinformation","hasUniqueValue":true})");
+    ASSERT_EQ(post("/crm/v3/objects/deals/batch/upsert",
+                   R"({"inputs":[{"idProperty":"deal_id","id":"d1","properties":{}}]})")->status,
+              200);
     auto only_contacts = get_json("/_mock/state?object=contacts");
     EXPECT_EQ(only_contacts.MemberCount(), 1u);
     EXPECT_EQ(at(only_contacts, "/contacts")->MemberCount(), 2u);

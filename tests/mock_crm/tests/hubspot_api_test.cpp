@@ -66,6 +66,9 @@ TEST_F(HubSpotApiTest, UpsertMergesPropertiesAndEmptyStringClears) {
 }
 
 TEST_F(HubSpotApiTest, UpsertStoresValuesAsStringsWithExactDigits) {
+    create_property("contacts", R"({"name":"amount","label":"Amount","type":"number","fieldType":"number","groupName":"contactinformation"})");
+    create_property("contacts", R"({"name":"vip","label":"VIP","type":"bool","fieldType":"booleancheckbox","groupName":"contactinformation"})");
+    create_property("contacts", R"({"name":"gone","label":"Gone","type":"string","fieldType":"text","groupName":"contactinformation"})");
     auto res = post(kUpsert, upsert_body({upsert_input(
                                  "ann@example.com", R"({"amount":12345678901234567890.123,"vip":true,"gone":null})")}));
     ASSERT_EQ(res->status, 200) << res->body;
@@ -87,7 +90,7 @@ TEST_F(HubSpotApiTest, UpsertRejectsNonScalarPropertyNamingIt) {
 TEST_F(HubSpotApiTest, BatchOf101InputsIsRefusedAnd100Accepted) {
     std::vector<std::string> inputs;
     for (int i = 0; i < 101; ++i)
-        inputs.push_back(upsert_input("u" + std::to_string(i) + "@example.com", R"({"n":"1"})"));
+        inputs.push_back(upsert_input("u" + std::to_string(i) + "@example.com", R"({"firstname":"1"})"));
     auto res = post(kUpsert, upsert_body(inputs));
     ASSERT_EQ(res->status, 400);
     EXPECT_NE(res->body.find("101"), std::string::npos) << res->body;
@@ -100,8 +103,8 @@ TEST_F(HubSpotApiTest, BatchOf101InputsIsRefusedAnd100Accepted) {
 }
 
 TEST_F(HubSpotApiTest, DuplicateIdsInOneBatchAreRefused) {
-    auto res = post(kUpsert, upsert_body({upsert_input("ann@example.com", R"({"a":"1"})"),
-                                          upsert_input("ann@example.com", R"({"a":"2"})")}));
+    auto res = post(kUpsert, upsert_body({upsert_input("ann@example.com", R"({"firstname":"1"})"),
+                                          upsert_input("ANN@example.com", R"({"firstname":"2"})")}));
     ASSERT_EQ(res->status, 400);
     EXPECT_NE(res->body.find("Duplicate IDs"), std::string::npos) << res->body;
 }

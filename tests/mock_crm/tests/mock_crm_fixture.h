@@ -78,6 +78,20 @@ protected:
         return parse(res->body);
     }
 
+    // Creates a custom HubSpot property the way a user would (POST /crm/v3/properties/{object}).
+    void create_property(const std::string& object, const std::string& json) const {
+        auto res = post("/crm/v3/properties/" + object, json);
+        ASSERT_TRUE(res);
+        ASSERT_EQ(res->status, 201) << res->body;
+    }
+
+    // Declares Salesforce custom fields (the mock's stand-in for Setup).
+    void declare_fields(const std::string& json) const {
+        auto res = post("/_mock/salesforce/fields", json);
+        ASSERT_TRUE(res);
+        ASSERT_EQ(res->status, 200) << res->body;
+    }
+
     void set_faults(const std::string& json) const {
         auto res = post("/_mock/faults", json);
         ASSERT_TRUE(res);

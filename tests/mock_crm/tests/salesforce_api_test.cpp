@@ -32,6 +32,7 @@ std::string composite_delete(const std::vector<std::pair<std::string, std::strin
 class SalesforceApiTest : public MockCrmTest {};
 
 TEST_F(SalesforceApiTest, UpsertCreatesThenUpdatesWithTypedValues) {
+    declare_fields(R"({"sobject":"Contact","fields":[{"name":"Amount__c","type":"currency"},{"name":"Active__c","type":"boolean"}]})");
     auto res = patch(kUpsert, records_body({contact("ann@example.com",
                                                     R"("LastName":"Lee","Amount__c":12345678901234567890.125,"Active__c":true)")}));
     ASSERT_TRUE(res);

@@ -18,6 +18,9 @@ const char* kHubSpotRead = "/crm/v3/objects/contacts/batch/read";
 const char* kHubSpotArchive = "/crm/v3/objects/contacts/batch/archive";
 const char* kSalesforceUpsert = "/services/data/v59.0/composite/sobjects/Contact/Ext_Id__c";
 const char* kSalesforceDelete = "/services/data/v59.0/sobjects/Contact/Ext_Id__c/";
+const char* kSalesforceFields =
+    R"({"sobject":"Contact","fields":[{"name":"Ext_Id__c","type":"string","externalId":true,"unique":true},)"
+    R"({"name":"Amount__c","type":"double"},{"name":"N__c","type":"double"}]})";
 
 std::string hubspot_input(const std::string& email, const std::string& properties) {
     return R"({"idProperty":"email","id":")" + email + R"(","properties":)" + properties + "}";
@@ -116,6 +119,10 @@ TEST_F(StateFileProcessTest, HubSpotRecordsAndIdsSurviveRestart) {
     ASSERT_NO_FATAL_FAILURE(start());
     EXPECT_NE(stderr_text().find("no state file " + state_path().string() + " yet, starting empty"), npos)
         << stderr_text();
+    // A custom property is part of the account: it survives the restart with the records.
+    const std::string score_property =
+        R"({"name":"score","label":"Score","type":"number","fieldType":"number","groupName":"contactinformation"})";
+    ASSERT_EQ(post("/crm/v3/properties/contacts", score_property).first, 201);
     auto [status, body] = post(kHubSpotUpsert,
                                join(R"({"inputs":[)",
                                     {hubspot_input("ann@example.com", R"({"firstname":"Ann","score":12345678901234567890.125})"),
@@ -150,6 +157,8 @@ TEST_F(StateFileProcessTest, HubSpotRecordsAndIdsSurviveRestart) {
     EXPECT_EQ(firstname_by_id[carol], "Carol");
     EXPECT_EQ(str_at(read, "/errors/0/category"), "OBJECT_NOT_FOUND") << read_body;
     EXPECT_NE(get("/_mock/state?object=contacts&key=ann@example.com").find(R"("score":"12345678901234567890.125")"), npos);
+    // The custom property came back with the records.
+    EXPECT_EQ(post("/crm/v3/properties/contacts", score_property).first, 409);
 
     // An existing record keeps its id; a new one gets an id never used before, not bob's.
     auto [again_status, again_body] =
@@ -176,11 +185,13 @@ TEST_F(StateFileProcessTest, HubSpotRecordsAndIdsSurviveRestart) {
 
 TEST_F(StateFileProcessTest, SalesforceRecordsAndIdsSurviveRestart) {
     ASSERT_NO_FATAL_FAILURE(start());
+    // Custom fields are part of the org: declared once, they survive the restart.
+    ASSERT_EQ(post("/_mock/salesforce/fields", kSalesforceFields).first, 200);
     auto [status, body] =
         patch(kSalesforceUpsert,
               join(R"({"allOrNone":false,"records":[)",
-                   {salesforce_record("e1", R"("Amount__c":1.000000000000000000001,"Name":"One")"),
-                    salesforce_record("e2", R"("Name":"Two")"), salesforce_record("e3", R"("Name":"Th\u00e9")")},
+                   {salesforce_record("e1", R"("Amount__c":1.000000000000000000001,"LastName":"One")"),
+                    salesforce_record("e2", R"("LastName":"Two")"), salesforce_record("e3", R"("LastName":"Th\u00e9")")},
                    "]}"));
     ASSERT_EQ(status, 200) << body;
     auto created = parse(body);
@@ -196,8 +207,8 @@ TEST_F(StateFileProcessTest, SalesforceRecordsAndIdsSurviveRestart) {
 
     auto [again_status, again_body] =
         patch(kSalesforceUpsert, join(R"({"allOrNone":false,"records":[)",
-                                      {salesforce_record("e1", R"("Name":"Uno")"), salesforce_record("e2", R"("Name":"Dos")"),
-                                       salesforce_record("e4", R"("Name":"Four")")},
+                                      {salesforce_record("e1", R"("LastName":"Uno")"), salesforce_record("e2", R"("LastName":"Dos")"),
+                                       salesforce_record("e4", R"("LastName":"Four")")},
                                       "]}"));
     ASSERT_EQ(again_status, 200) << again_body;
     auto again = parse(again_body);
@@ -212,7 +223,7 @@ TEST_F(StateFileProcessTest, SalesforceRecordsAndIdsSurviveRestart) {
     }
     EXPECT_EQ(del(std::string(kSalesforceDelete) + "e3"), 204);  // e3 is there after the restart
     auto s = parse(get("/_mock/state"));
-    EXPECT_EQ(str_at(s, "/Contact/e1/Name"), "Uno");
+    EXPECT_EQ(str_at(s, "/Contact/e1/LastName"), "Uno");
     EXPECT_EQ(str_at(s, "/Contact/e1/Ext_Id__c"), "e1");
 }
 
@@ -331,7 +342,8 @@ TEST_F(StateFileTest, SaveLoadSaveIsByteIdentical) {
                                         "]}"))
                   ->status,
               200);
-    ASSERT_EQ(patch(kSalesforceUpsert, join(R"({"allOrNone":false,"records":[)", {salesforce_record("e1", R"("N":1.0E+2)")}, "]}"))
+    ASSERT_EQ(post("/_mock/salesforce/fields", kSalesforceFields)->status, 200);
+    ASSERT_EQ(patch(kSalesforceUpsert, join(R"({"allOrNone":false,"records":[)", {salesforce_record("e1", R"("N__c":1.0E+2)")}, "]}"))
                   ->status,
               200);
     // Tombstones: one for a key never seen, one for a key revived after its delete.
