@@ -24,10 +24,13 @@ def seed(cluster, contacts=EXISTING_CONTACTS, companies=5000, deals=5000):
 
 class Workload:
     """Small transactions against the existing rows until stopped: updates (some rewrite the
-    TOASTed notes), deletes, key changes and inserts of new rows."""
+    TOASTed notes), deletes, key changes and inserts of new rows. Paced to a fixed number of
+    transactions a second (about 26 rows each), so the load is the same on a fast machine as
+    on a slow one: unpaced, a fast machine's stream alone fills a rate-limited sender."""
 
-    def __init__(self, cluster, max_id=EXISTING_CONTACTS, seed_value=11):
+    def __init__(self, cluster, max_id=EXISTING_CONTACTS, seed_value=11, per_second=100):
         self.cluster, self.max_id = cluster, max_id
+        self.interval = 1.0 / per_second
         self.random = random.Random(seed_value)
         self.stop_event = threading.Event()
         self.transactions = 0
@@ -61,11 +64,13 @@ class Workload:
     def _work(self):
         try:
             conn = self.cluster.connect()
+            next_at = time.monotonic()
             with conn.cursor() as cur:
                 while not self.stop_event.is_set():
                     cur.execute(self._statement())
                     self.transactions += 1
-                    time.sleep(0.002)
+                    next_at += self.interval
+                    time.sleep(max(0.0, next_at - time.monotonic()))
             conn.close()
         except Exception as e:  # reported by stop()
             self.error = e

@@ -57,12 +57,7 @@ using answers::verdict;
 constexpr std::string_view kCrm = "HubSpot";
 
 // HubSpot stores email addresses in lower case and matches them without regard to case, so
-// a key "Ann@Example.com" comes back as "ann@example.com".
-bool same_id_value(std::string_view id_property, std::string_view ours, std::string_view theirs) {
-    if (ours == theirs) return true;
-    return id_property == "email" && answers::iequals(ours, theirs);
-}
-
+// a key "Ann@Example.com" comes back as "ann@example.com": keys are compared lowered.
 std::string lowercase_if_email(std::string_view id_property, std::string_view value) {
     std::string out(value);
     if (id_property == "email")
