@@ -319,7 +319,9 @@ TEST_F(ConfigTest, MissingConfigFileIsAnError) {
 
 TEST_F(ConfigTest, KeysAreListed) {
     const auto keys = config_keys();
-    EXPECT_EQ(keys.size(), 22u);
+    EXPECT_EQ(keys.size(), 30u);
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "auth.method"), keys.end());
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "auth.session_lifetime_s"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "delivery.rate_limit"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "source.origin"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "backfill.initial_sync"), keys.end());
