@@ -598,7 +598,8 @@ void ConfigReader::build() {
         }
     }
     const std::optional<std::string> method = get_string("auth", "method");
-    const bool salesforce_login = method && method->rfind("salesforce_", 0) == 0;
+    // An unknown method is reported once, by load_auth(): no url error as a consequence of it.
+    const bool salesforce_login = method && *method != "static";
     if (auto url = get_string("target", "url")) {
         config.target.url = *url;
         const bool https = url->rfind("https://", 0) == 0;
