@@ -28,8 +28,8 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 
 TokenPost curl_token_post(std::chrono::milliseconds timeout, std::string user_agent) {
     return [timeout, user_agent](const std::string& url, const Secret& form_body) -> Result<TokenHttpAnswer> {
-        // curl_global_init ran when the HttpClient was made (before any token request); calling
-        // it again is harmless but not thread-safe, so it is not repeated here.
+        // Without an earlier curl_global_init (the HttpClient's constructor does it),
+        // curl_easy_init does it itself; either way on the event loop's thread only.
         std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
         if (!easy) return Error{"curl_easy_init failed"};
         std::unique_ptr<curl_slist, SlistDeleter> headers;
