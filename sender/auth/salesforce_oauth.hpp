@@ -4,10 +4,10 @@
 //                       https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_jwt_flow.htm
 //                       grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer, assertion=<JWT>
 //   refresh token       "OAuth 2.0 Refresh Token Flow for Renewed Sessions"
-//                       https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_refresh_token_flow.htm
+//                       https://help.salesforce.com/apex/HTViewHelpDoc?id=remoteaccess_oauth_refresh_token_flow.htm
 //                       grant_type=refresh_token, client_id, client_secret (optional), refresh_token
 //   client credentials  "OAuth 2.0 Client Credentials Flow for Server-to-Server Integration"
-//                       https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_client_credentials_flow.htm
+//                       (Salesforce Help, search by that title)
 //                       grant_type=client_credentials, client_id, client_secret; only at the My Domain
 // Each is one POST of application/x-www-form-urlencoded to <login_url>/services/oauth2/token.
 // The answer (access_token, instance_url, issued_at, token_type, scope, id, signature) carries

@@ -349,6 +349,8 @@ void ConfigReader::gather_environment() {
 }
 
 void ConfigReader::load_token(Config& config) {
+    // A Salesforce login brings its own token; load_auth() says the static one is ignored.
+    if (auto method = get_string("auth", "method"); method && method->rfind("salesforce_", 0) == 0) return;
     const RawValue* file = raw("target", "token_file");
     const RawValue* env = raw("target", "token_env");
     if (file && env) {
@@ -452,11 +454,11 @@ void ConfigReader::load_auth(Config& config, bool format_known) {
         error(origin_of("auth", "method"), "[auth] " + method_name + " needs [target] format = \"salesforce\" (it is " +
                                                std::string(format_name(config.target.format)) +
                                                "); use method static for other targets");
+    // A warning, not an error: the packaged systemd unit always sets CRMSYNC_TARGET_TOKEN_FILE.
     for (std::string_view key : {"token_file", "token_env"})
         if (raw("target", key))
-            error(origin_of("target", key), "[target] " + std::string(key) + " cannot be combined with " + method_name +
-                                                ": the access token comes from the login; remove it (or set "
-                                                "[auth] method = \"static\")");
+            warning(origin_of("target", key), "[target] " + std::string(key) + " is ignored with " + method_name +
+                                                  ": the access token comes from the login");
 
     if (auto url = get_string("auth", "login_url")) {
         std::string trimmed = *url;

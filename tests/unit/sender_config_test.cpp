@@ -538,11 +538,19 @@ TEST_F(ConfigTest, AuthMethodProblemsAreAllReported) {
     expect_error(parse(std::string(kMinimal) + "[auth]\nmethod = \"salesforce_refresh_token\"\nclient_id = \"c\"\n"
                                                "refresh_token_file = \"refresh\"\n"),
                  {"crm.toml:6:10", "needs [target] format = \"salesforce\" (it is hubspot)"});
-    write("sf.token", "00D!x");
-    expect_error(parse(std::string(kSalesforce) + "url = \"https://x.my.salesforce.com\"\ntoken_file = \"sf.token\"\n"
-                                                  "[auth]\nmethod = \"salesforce_refresh_token\"\nclient_id = \"c\"\n"
-                                                  "refresh_token_file = \"refresh\"\n"),
-                 {"[target] token_file cannot be combined with auth.method = salesforce_refresh_token", "remove it"});
+    // The static token is ignored, with a warning, and not even read (the packaged unit always
+    // sets CRMSYNC_TARGET_TOKEN_FILE to its credential, which may be an empty placeholder).
+    write("sf.token", "");
+    const ConfigLoad ignored = parse(std::string(kSalesforce) + "url = \"https://x.my.salesforce.com\"\n"
+                                     "[auth]\nmethod = \"salesforce_refresh_token\"\nclient_id = \"c\"\n"
+                                     "refresh_token_file = \"refresh\"\n",
+                                     {{"CRMSYNC_TARGET_TOKEN_FILE", (dir_ / "sf.token").string()}});
+    ASSERT_TRUE(ignored.config) << all(ignored.errors);
+    EXPECT_FALSE(ignored.config->target.token);
+    ASSERT_EQ(ignored.warnings.size(), 1u) << all(ignored.warnings);
+    EXPECT_NE(ignored.warnings[0].find("environment CRMSYNC_TARGET_TOKEN_FILE: [target] token_file is ignored with "
+                                       "auth.method = salesforce_refresh_token: the access token comes from the login"),
+              std::string::npos) << ignored.warnings[0];
     expect_error(parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_refresh_token\"\nclient_id = \"c d\"\n"
                                                   "refresh_token_file = \"refresh\"\n"),
                  {"[auth] client_id contains whitespace"});
