@@ -31,9 +31,10 @@ int no_passphrase(char*, int, int, void*) { return -1; }
 // never quotes the key), and the error queue emptied for the next call.
 std::string openssl_reason() {
     const unsigned long code = ERR_peek_last_error();
-    std::string reason = code ? ERR_reason_error_string(code) ? ERR_reason_error_string(code) : "unknown" : "";
+    const char* reason = code ? ERR_reason_error_string(code) : nullptr;
     ERR_clear_error();
-    return reason.empty() ? "" : " (OpenSSL: " + reason + ")";
+    if (!code) return "";
+    return std::string(" (OpenSSL: ") + (reason ? reason : "unknown reason") + ")";
 }
 
 Result<PkeyPtr> load_rsa_key(const Secret& pem) {

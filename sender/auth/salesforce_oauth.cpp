@@ -62,9 +62,9 @@ std::string what_to_fix(std::string_view code, std::string_view description, Aut
                "address to the user's profile login IP ranges";
     if (code == "inactive_user" || has("inactive user") || has("frozen"))
         return "the Salesforce user is inactive or frozen: reactivate it or use another integration user";
-    if (code == "inactive_org" || has("organization"))
+    if (code == "inactive_org" || has("inactive org") || has("organization is locked"))
         return "the org is locked, inactive or has no API access in its edition";
-    if (code == "rate_limit_exceeded" || has("limit"))
+    if (code == "rate_limit_exceeded" || has("rate limit"))
         return "too many logins: Salesforce limits logins per user per hour; the sender retries later";
     if (code == "invalid_request" && has("secret"))
         return "the connected app requires its consumer secret: set auth.client_secret_file";
@@ -218,13 +218,25 @@ std::string SalesforceOAuth::describe() const {
     return out + " (session assumed " + std::to_string(login_.session_lifetime.count()) + " s, renewed at 90 %)";
 }
 
-std::string SalesforceOAuth::scrubbed(std::string message, const std::optional<Secret>& extra) const {
-    std::vector<const Secret*> secrets{&login_.private_key, &login_.refresh_token};
-    if (login_.client_secret) secrets.push_back(&*login_.client_secret);
-    if (current_) secrets.push_back(&current_->value);
-    if (extra) secrets.push_back(&*extra);
-    for (const Secret* secret : secrets) {
-        const std::string& text = secret->reveal();
+std::string SalesforceOAuth::scrubbed(std::string message, const std::optional<Secret>& form_body) const {
+    std::vector<std::string_view> secrets{login_.private_key.reveal(), login_.refresh_token.reveal()};
+    if (login_.client_secret) secrets.push_back(login_.client_secret->reveal());
+    if (current_) secrets.push_back(current_->value.reveal());
+    if (form_body) {
+        // The body as a whole, and each credential in it as sent (form-encoded; the JWT
+        // assertion exists nowhere else): a server may echo any of them.
+        const std::string_view body = form_body->reveal();
+        secrets.push_back(body);
+        for (std::string_view rest = body; !rest.empty();) {
+            const std::string_view field = rest.substr(0, rest.find('&'));
+            rest.remove_prefix(std::min(rest.size(), field.size() + 1));
+            const auto eq = field.find('=');
+            if (eq == std::string_view::npos) continue;
+            const std::string_view name = field.substr(0, eq);
+            if (name == "assertion" || name == "client_secret" || name == "refresh_token") secrets.push_back(field.substr(eq + 1));
+        }
+    }
+    for (std::string_view text : secrets) {
         if (text.empty()) continue;
         for (auto at = message.find(text); at != std::string::npos; at = message.find(text, at + 3))
             message.replace(at, text.size(), "***");
@@ -245,7 +257,12 @@ Status SalesforceOAuth::log_in(WallClock::time_point now, std::string_view reaso
     auto answer = post_(token_url(), *body);
     if (!answer) return fail("cannot reach " + token_url() + ": " + answer.error(), *body);
     auto parsed = parse_token_answer(answer->status, answer->body, login_.method);
-    if (!parsed) return fail(parsed.error(), *body);
+    if (!parsed) {
+        // The message quotes the server's text shortened: scrub the text before it is cut, or
+        // an echoed secret would survive as a prefix.
+        auto clean = parse_token_answer(answer->status, scrubbed(answer->body, *body), login_.method);
+        return fail(clean ? parsed.error() : clean.error(), *body);
+    }
 
     // A connected app with refresh token rotation answers with a new refresh token and
     // invalidates the old one: the next renewal must use the new one.

@@ -99,7 +99,8 @@ public:
 
 private:
     Status log_in(WallClock::time_point now, std::string_view reason);
-    std::string scrubbed(std::string message, const std::optional<Secret>& extra = std::nullopt) const;
+    // Every secret this login knows, and those in the request body, replaced by ***.
+    std::string scrubbed(std::string message, const std::optional<Secret>& form_body = std::nullopt) const;
 
     SalesforceLogin login_;
     TokenPost post_;

@@ -509,6 +509,23 @@ TEST(SalesforceOAuth, NoSecretInAnyErrorOrDescription) {
     expect_no_secret(rejected.error(), {key.substr(key.find('\n') + 1, 40)});
     const std::string assertion = echo.requests[0].second.substr(echo.requests[0].second.find("assertion=") + 10);
     expect_no_secret(rejected.error(), {assertion.substr(0, 150)});  // the form body is scrubbed as a whole
+
+    // An endpoint that echoes only the assertion, or only the form-encoded secret.
+    SalesforceOAuth assertion_echo(jwt, [&](const std::string&, const Secret& body) -> Result<TokenHttpAnswer> {
+        const std::string sent = body.reveal().substr(body.reveal().find("assertion=") + 10);
+        return TokenHttpAnswer{400, R"({"error":"invalid_grant","error_description":"bad: )" + sent + R"("})"};
+    });
+    auto echoed_assertion = assertion_echo.token(kNow);
+    ASSERT_FALSE(echoed_assertion);
+    EXPECT_NE(echoed_assertion.error().find("bad: ***"), std::string::npos) << echoed_assertion.error();
+    SalesforceLogin encoded = refresh_login();
+    encoded.client_secret = Secret("CS+SECRET/999");  // sent as CS%2BSECRET%2F999
+    SalesforceOAuth secret_echo(encoded, [&](const std::string&, const Secret&) -> Result<TokenHttpAnswer> {
+        return TokenHttpAnswer{401, R"({"error":"invalid_client","error_description":"secret CS%2BSECRET%2F999 is wrong"})"};
+    });
+    auto echoed_secret = secret_echo.token(kNow);
+    ASSERT_FALSE(echoed_secret);
+    expect_no_secret(echoed_secret.error(), {"CS%2BSECRET%2F999", "SECRET"});
     EXPECT_EQ(jwt_source.describe(), "salesforce_jwt login at test.salesforce.com as u@example.com (session assumed 7200 s, renewed at 90 %)");
 }
 
