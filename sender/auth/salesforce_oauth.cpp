@@ -289,6 +289,9 @@ Result<AccessToken> SalesforceOAuth::token(WallClock::time_point now) {
 
 Status SalesforceOAuth::refresh(WallClock::time_point now, std::string_view reason) {
     if (current_ && now >= obtained_at_ && now < obtained_at_ + kFreshEnough) return ok_status();
+    // The session was rejected: if this login fails, token() tries again after the pause
+    // instead of waiting for the 90 % point.
+    renew_at_ = std::min(renew_at_, now);
     if (failed_at_ && now < *failed_at_ + kRetryAfterFailure) return Error{last_error_};
     return log_in(now, reason);
 }

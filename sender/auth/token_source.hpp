@@ -41,7 +41,8 @@ public:
     virtual Result<AccessToken> token(WallClock::time_point now) = 0;
 
     // Renew now, whatever the expiry says. `reason` is for the error text ("HTTP 401",
-    // "SIGHUP"). On an Error the previous token is kept (token() still returns it).
+    // "SIGHUP"). On an Error the previous token is kept: token() returns it while it has not
+    // expired, and tries to renew again (SalesforceOAuth: after a 30 s pause).
     virtual Status refresh(WallClock::time_point now, std::string_view reason) = 0;
 
     // For logs: the method and where the token comes from (file name, variable name, login

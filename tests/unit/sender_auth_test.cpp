@@ -444,6 +444,20 @@ TEST(SalesforceOAuth, AFailedRenewalKeepsTheValidTokenAndRetriesAfterAPause) {
     EXPECT_EQ(expired->value.reveal(), "AT-4");
 }
 
+TEST(SalesforceOAuth, AfterAFailedForcedRefreshTokenRetriesWithoutWaitingForTheRenewalPoint) {
+    FakeTokenEndpoint endpoint;
+    SalesforceOAuth source(refresh_login(), endpoint.post());
+    ASSERT_TRUE(source.token(kNow));
+    endpoint.answers = {TokenHttpAnswer{503, "down"}};
+    EXPECT_FALSE(source.refresh(kNow + 1h, "HTTP 401 INVALID_SESSION_ID"));
+    EXPECT_EQ(source.token(kNow + 1h + 10s)->value.reveal(), "AT-1");  // nothing better within the pause
+    EXPECT_EQ(endpoint.logins, 2);
+    EXPECT_EQ(source.token(kNow + 1h + 30s)->value.reveal(), "AT-3");  // long before the 90 % point
+    EXPECT_EQ(endpoint.logins, 3);
+    EXPECT_EQ(source.token(kNow + 1h + 31s)->value.reveal(), "AT-3");
+    EXPECT_EQ(endpoint.logins, 3);
+}
+
 TEST(SalesforceOAuth, NoUsableTokenIsAnErrorThatSaysWhy) {
     FakeTokenEndpoint endpoint;
     endpoint.answers = {Error{"Could not resolve host: login.salesforce.com"}};
