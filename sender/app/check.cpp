@@ -8,7 +8,10 @@
 #include <string>
 #include <thread>
 
+#include "auth/make_token_source.hpp"
+#include "auth/token_http.hpp"
 #include "core/request_body.hpp"
+#include "crm/salesforce/salesforce_adapter.hpp"
 #include "io/http_client.hpp"
 #include "io/libpq_handles.hpp"
 #include "io/replication_stream.hpp"
@@ -244,27 +247,39 @@ private:
     void check_crm() {
         HttpClientOptions options;
         options.timeout = config_.target.timeout;
-        if (config_.target.token) options.bearer_token = *config_.target.token;
         HttpClient http(options);
+        // The token as run gets it: the static one, or a Salesforce login (which also says where
+        // the org's API is when target.url is not set).
+        const bool login = config_.auth.method != AuthMethod::static_token;
+        auto source = auth::make_token_source(config_, auth::curl_token_post(config_.target.timeout));
+        auto token = source->token(auth::WallClock::now());
+        if (!token) {
+            fail(token.error(), "Fix [auth] as the message says (docs/security.md, \"Authentication\").");
+            return;
+        }
+        if (login) pass("logged in: " + source->describe());
+        http.set_bearer_token(token->value);
+        const std::string base =
+            config_.target.url.empty() && token->instance_url ? *token->instance_url : config_.target.url;
         HttpRequest probe;
         probe.id = 1;
         // A request that changes nothing: an empty batch (webhook), a read of nothing (CRMs).
         switch (config_.target.format) {
             case Format::webhook:
-                probe.url = config_.target.url;
+                probe.url = base;
                 probe.body = R"({"events":[]})";
                 break;
             case Format::hubspot:
-                probe.url = join_url(config_.target.url, "/crm/v3/objects/contacts/batch/read");
+                probe.url = join_url(base, "/crm/v3/objects/contacts/batch/read");
                 probe.body = R"({"properties":[],"inputs":[]})";
                 break;
             case Format::salesforce:
                 probe.method = "GET";
-                probe.url = join_url(config_.target.url,
-                                     "/services/data/" +
-                                         (config_.target.api_version.empty() ? std::string("v59.0")
-                                                                             : config_.target.api_version) +
-                                         "/limits");
+                probe.url = join_url(base, "/services/data/" +
+                                               (config_.target.api_version.empty()
+                                                    ? std::string(kDefaultSalesforceApiVersion)
+                                                    : config_.target.api_version) +
+                                               "/limits");
                 break;
         }
         http.submit(probe);
@@ -276,18 +291,22 @@ private:
             done = http.take_completed();
         }
         if (done.empty() || done.front().status == 0) {
-            fail("CRM unreachable at " + config_.target.url +
+            fail("CRM unreachable at " + base +
                      (done.empty() ? std::string(": no answer") : ": " + done.front().transport_error),
                  "Check target.url, DNS, the proxy and the firewall.");
             return;
         }
         long status = done.front().status;
-        if (status == 401 || status == 403)
-            fail("CRM at " + config_.target.url + " refused the token (HTTP " + std::to_string(status) + ")",
+        if ((status == 401 || status == 403) && login)
+            fail("CRM at " + base + " refused the session of the login (HTTP " + std::to_string(status) + ")",
+                 "The connected app's OAuth scopes must include api (\"Manage user data via APIs\"), and the user "
+                 "must have API Enabled and access to the mapped objects.");
+        else if (status == 401 || status == 403)
+            fail("CRM at " + base + " refused the token (HTTP " + std::to_string(status) + ")",
                  "Check target.token_file / token_env: the token must be valid and allowed to write the mapped "
                  "objects.");
         else
-            pass("CRM reachable at " + config_.target.url + " (HTTP " + std::to_string(status) +
+            pass("CRM reachable at " + base + " (HTTP " + std::to_string(status) +
                  " to a probe that changes nothing)");
     }
 

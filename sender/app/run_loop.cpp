@@ -12,7 +12,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
+#include "app/credentials.hpp"
 #include "backfill/backfill_driver.hpp"
 #include "backfill/progress_display.hpp"
 #include "core/batcher.hpp"
@@ -61,22 +63,36 @@ public:
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     }
     ~SignalWatch() {
         if (fd_ >= 0) close(fd_);
     }
     int fd() const { return fd_; }
-    // True once a termination signal arrived (read it off the fd).
+    // True once a termination signal arrived (reads what waits on the fd).
     bool received() {
-        signalfd_siginfo info;
-        while (read(fd_, &info, sizeof info) == sizeof info) got_ = true;
-        return got_;
+        drain();
+        return terminate_;
+    }
+    // True once for each SIGHUP (or several that arrived together): re-read the token.
+    bool take_hangup() {
+        drain();
+        return std::exchange(hangup_, false);
     }
 
 private:
+    void drain() {
+        signalfd_siginfo info;
+        while (read(fd_, &info, sizeof info) == sizeof info) {
+            if (info.ssi_signo == SIGHUP) hangup_ = true;
+            else terminate_ = true;
+        }
+    }
+
     int fd_ = -1;
-    bool got_ = false;
+    bool terminate_ = false;
+    bool hangup_ = false;
 };
 
 int64_t unix_ms_now() {
@@ -87,12 +103,13 @@ int64_t unix_ms_now() {
 class Session {
 public:
     Session(const Config& config, const RunOptions& options, CrmAdapter& adapter, HttpClient& http,
-            DeadLetterStore& dead_letters,
-            Metrics& metrics, SignalWatch& signals, ProgressDisplay& display)
+            Credentials& credentials, DeadLetterStore& dead_letters, Metrics& metrics, SignalWatch& signals,
+            ProgressDisplay& display)
         : config_(config),
           options_(options),
           adapter_(adapter),
           http_(http),
+          credentials_(credentials),
           dead_letter_store_(dead_letters),
           metrics_(metrics),
           signals_(signals),
@@ -114,11 +131,15 @@ private:
     std::size_t read_budget() const;
     Status send_status(bool reply_requested = false);
     Status dead_letter_now(const PluginMessage& message, std::string bytes, const std::string& reason);
+    void keep_credentials_current(bool signalled);
 
     const Config& config_;
     const RunOptions& options_;
     CrmAdapter& adapter_;
     HttpClient& http_;
+    Credentials& credentials_;
+    std::string last_credentials_error_;  // logged once, not every turn
+    bool hangup_pending_ = false;
     DeadLetterStore& dead_letter_store_;
     Metrics& metrics_;
     SignalWatch& signals_;
@@ -146,6 +167,9 @@ private:
 };
 
 StreamResult Session::connect_and_start() {
+    hangup_pending_ = signals_.take_hangup();  // one that came while reconnecting
+    if (auto current = credentials_.keep_current(); !current)
+        return {StreamEnd::connection_lost, "no token for the CRM: " + current.error()};
     auto stream = ReplicationStream::connect(config_.source.conninfo);
     if (!stream) return {StreamEnd::connection_lost, stream.error()};
     stream_ = std::move(*stream);
@@ -215,13 +239,37 @@ StreamResult Session::connect_and_start() {
             if (it == commit_times_.end()) return std::nullopt;
             return it->second;
         },
-        metrics_);
+        metrics_,
+        [this](std::string& why) {
+            const bool renewed = credentials_.renew("the CRM refused the token", why);
+            if (renewed) engine_->set_base_url(credentials_.base_url());
+            return renewed;
+        });
+    engine_->set_base_url(credentials_.base_url());
     received_ = last_sent_flush_ = slot->confirmed_flush;
     log_info("streaming slot " + config_.source.slot + " from " + format_lsn(slot->confirmed_flush) + " to " +
              std::string(format_name(config_.target.format)) + " at " + config_.target.url);
     metrics_.streaming = true;
     sd_notify(0, "READY=1\nSTATUS=streaming");
     return {StreamEnd::stopped, ""};
+}
+
+void Session::keep_credentials_current(bool signalled) {
+    if (std::exchange(hangup_pending_, false) || (signalled && signals_.take_hangup())) {
+        std::string why;
+        if (credentials_.renew("SIGHUP", why))
+            log_info("SIGHUP: token renewed (" + credentials_.describe() + ")");
+        else
+            log_warning("SIGHUP: the token could not be renewed, the current one stays in use: " + why);
+    }
+    if (auto current = credentials_.keep_current(); !current) {
+        if (current.error() != last_credentials_error_)
+            log_warning("no usable token for the CRM (delivery waits for one): " + current.error());
+        last_credentials_error_ = current.error();
+    } else {
+        last_credentials_error_.clear();
+    }
+    engine_->set_base_url(credentials_.base_url());
 }
 
 Status Session::dead_letter_now(const PluginMessage& message, std::string bytes, const std::string& reason) {
@@ -460,6 +508,7 @@ StreamResult Session::run() {
                 engine_->abandon_all();
                 return {StreamEnd::connection_lost, flushed.error()};
             }
+        keep_credentials_current(fds[1].revents & CURL_WAIT_POLLIN);
         for (auto& response : http_.take_completed()) engine_->on_response(std::move(response), now);
         engine_->on_timer(now);
         for (uint64_t sequence : engine_->take_finished()) {
@@ -525,9 +574,10 @@ int run_sender(const Config& config, const RunOptions& options) {
     }
     HttpClientOptions http_options;
     http_options.timeout = config.target.timeout;
-    if (config.target.token) http_options.bearer_token = *config.target.token;
     http_options.max_connections = static_cast<long>(config.delivery.max_in_flight);
     HttpClient http(http_options);
+    Credentials credentials(config, http);
+    log_info("token: " + credentials.describe());
     // Outlives sessions: what it verified about the CRM stays known across reconnections.
     std::unique_ptr<CrmAdapter> adapter = make_adapter(config.target.format, config.target.api_version);
     DeadLetterStore dead_letters(config.source.conninfo, config.source.crm);
@@ -537,7 +587,7 @@ int run_sender(const Config& config, const RunOptions& options) {
     Backoff reconnect(1000ms, 30000ms);
     unsigned attempt = 0;
     while (true) {
-        Session session(config, options, *adapter, http, dead_letters, metrics, signals, display);
+        Session session(config, options, *adapter, http, credentials, dead_letters, metrics, signals, display);
         StreamResult result = session.run();
         if (metrics.streaming) attempt = 0;  // it had worked: start the backoff over
         metrics.streaming = false;

@@ -1,5 +1,8 @@
 #include "core/config.hpp"
 
+#include "auth/jwt.hpp"
+#include "core/secret_file.hpp"
+
 #include <toml++/toml.h>
 
 #include <sys/stat.h>
@@ -40,14 +43,18 @@ constexpr KeySpec kKeys[] = {
     {"delivery", "coalesce", Kind::boolean},     {"delivery", "drain_timeout_ms", Kind::integer},
     {"metrics", "listen", Kind::string},         {"backfill", "initial_sync", Kind::boolean},
     {"backfill", "chunk_rows", Kind::integer},
+    {"auth", "method", Kind::string},            {"auth", "login_url", Kind::string},
+    {"auth", "client_id", Kind::string},         {"auth", "username", Kind::string},
+    {"auth", "private_key_file", Kind::string},  {"auth", "client_secret_file", Kind::string},
+    {"auth", "refresh_token_file", Kind::string}, {"auth", "session_lifetime_s", Kind::integer},
 };
 
-constexpr std::string_view kSections[] = {"source", "target", "delivery", "metrics", "backfill"};
+constexpr std::string_view kSections[] = {"source", "target", "delivery", "metrics", "backfill", "auth"};
 
 // Keys whose empty value (typically from the environment) means "not set".
 bool empty_means_unset(std::string_view section, std::string_view key) {
     return (section == "target" && (key == "token_file" || key == "token_env")) ||
-           (section == "delivery" && key == "rate_limit");
+           (section == "delivery" && key == "rate_limit") || (section == "auth" && key.ends_with("_file"));
 }
 
 const KeySpec* find_key(std::string_view section, std::string_view key) {
@@ -173,6 +180,9 @@ private:
     void gather_environment();
     void build();
     void load_token(Config& config);
+    void load_auth(Config& config, bool format_known);
+    std::filesystem::path resolved_path(const RawValue& value) const;
+    std::optional<Secret> load_secret_file(std::string_view key, std::string_view holds, std::filesystem::path& path);
 
     const RawValue* raw(std::string_view section, std::string_view key) const {
         auto found = values_.find(std::string(section) + "." + std::string(key));
@@ -216,7 +226,8 @@ void ConfigReader::gather_file(const toml::table& root) {
     for (auto&& [name, node] : root) {
         const std::string section(name.str());
         if (!node.is_table()) {
-            std::string hint = "every key belongs to a section ([source], [target], [delivery], [metrics], [backfill])";
+            std::string hint = "every key belongs to a section ([source], [target], [delivery], [metrics], [backfill], "
+                               "[auth])";
             for (const auto& spec : kKeys)
                 if (spec.key == section) hint = "put it under [" + std::string(spec.section) + "]";
             error(where(name.source()), "key " + in_quotes(section) + " outside a section; " + hint);
@@ -339,6 +350,8 @@ void ConfigReader::gather_environment() {
 }
 
 void ConfigReader::load_token(Config& config) {
+    // A Salesforce login brings its own token; load_auth() says the static one is ignored.
+    if (auto method = get_string("auth", "method"); method && method->rfind("salesforce_", 0) == 0) return;
     const RawValue* file = raw("target", "token_file");
     const RawValue* env = raw("target", "token_env");
     if (file && env) {
@@ -361,40 +374,12 @@ void ConfigReader::load_token(Config& config) {
             return;
         }
         config.target.token = Secret(std::string(token));
+        config.target.token_env = variable;
     } else if (file) {
-        std::filesystem::path path = std::get<std::string>(file->value);
-        if (path.is_relative() && file->origin.rfind("environment ", 0) != 0)
-            path = std::filesystem::path(source_).parent_path() / path;
-        const std::string shown = in_quotes(path.string());
-        std::error_code ignored;
-        if (std::filesystem::is_directory(path, ignored)) {
-            error(file->origin, "[target] token_file " + shown + " is a directory; expected the file holding the token");
-            return;
-        }
-        std::ifstream in(path, std::ios::binary);
-        if (!in) {
-            error(file->origin, "[target] token_file " + shown + " cannot be read: " + std::strerror(errno));
-            return;
-        }
-        std::ostringstream content;
-        content << in.rdbuf();
-        if (in.bad()) {
-            error(file->origin, "[target] token_file " + shown + " cannot be read: " + std::strerror(errno));
-            return;
-        }
-        std::string token = content.str();
-        while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-        const auto start = token.find_first_not_of(" \t\r\n");
-        token.erase(0, start == std::string::npos ? token.size() : start);
-        if (token.empty()) {
-            error(file->origin, "[target] token_file " + shown + " is empty; it must hold the API token");
-            return;
-        }
-        struct stat st{};
-        if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH))
-            warning(file->origin, "[target] token_file " + shown + " is readable by every user; chmod 600 it "
-                                  "(or use systemd LoadCredential=)");
-        config.target.token = Secret(std::move(token));
+        std::filesystem::path path;
+        config.target.token = load_secret_file("token_file", "the API token", path);
+        if (!config.target.token) return;
+        config.target.token_file = path;
     } else {
         return;
     }
@@ -407,6 +392,161 @@ void ConfigReader::load_token(Config& config) {
                                   "a bearer token is a single line of visible ASCII");
             return;
         }
+}
+
+std::filesystem::path ConfigReader::resolved_path(const RawValue& value) const {
+    std::filesystem::path path = std::get<std::string>(value.value);
+    // A path from the environment is the operator's (or systemd's %d) and relative to the cwd.
+    if (path.is_relative() && value.origin.rfind("environment ", 0) != 0)
+        path = std::filesystem::path(source_).parent_path() / path;
+    return path;
+}
+
+// `key` is "token_file" in [target] or a *_file key in [auth].
+std::optional<Secret> ConfigReader::load_secret_file(std::string_view key, std::string_view holds,
+                                                     std::filesystem::path& path) {
+    const std::string_view section = key == "token_file" ? "target" : "auth";
+    const RawValue* value = raw(section, key);
+    if (!value) return std::nullopt;
+    path = resolved_path(*value);
+    const std::string prefix = "[" + std::string(section) + "] " + std::string(key) + " ";
+    auto secret = read_secret_file(path, holds);
+    if (!secret) {
+        error(value->origin, prefix + secret.error());
+        return std::nullopt;
+    }
+    if (readable_by_everyone(path))
+        warning(value->origin, prefix + in_quotes(path.string()) +
+                                   " is readable by every user; chmod 600 it (or use systemd LoadCredential=)");
+    return std::move(secret).value();
+}
+
+void ConfigReader::load_auth(Config& config, bool format_known) {
+    AuthConfig& auth = config.auth;
+    bool method_known = true;
+    if (auto method = get_string("auth", "method")) {
+        if (*method == "static") auth.method = AuthMethod::static_token;
+        else if (*method == "salesforce_jwt") auth.method = AuthMethod::salesforce_jwt;
+        else if (*method == "salesforce_refresh_token") auth.method = AuthMethod::salesforce_refresh_token;
+        else if (*method == "salesforce_client_credentials") auth.method = AuthMethod::salesforce_client_credentials;
+        else {
+            method_known = false;
+            error(origin_of("auth", "method"),
+                  "[auth] method = " + in_quotes(*method) + " is not accepted; expected one of static, salesforce_jwt, "
+                                                            "salesforce_refresh_token, salesforce_client_credentials");
+        }
+    }
+    const std::string method_name = "auth.method = " + std::string(auth_method_name(auth.method));
+
+    if (!method_known) return;
+    if (auth.method == AuthMethod::static_token) {
+        // [auth] keys without a login method would silently do nothing: say so.
+        for (std::string_view key : {"login_url", "client_id", "username", "private_key_file", "client_secret_file",
+                                     "refresh_token_file", "session_lifetime_s"})
+            if (raw("auth", key))
+                warning(origin_of("auth", key), "[auth] " + std::string(key) +
+                                                    " is ignored with method static (the token comes from "
+                                                    "[target] token_file or token_env); set [auth] method to use it");
+        return;
+    }
+
+    // A Salesforce login.
+    if (format_known && config.target.format != Format::salesforce)
+        error(origin_of("auth", "method"), "[auth] " + method_name + " needs [target] format = \"salesforce\" (it is " +
+                                               std::string(format_name(config.target.format)) +
+                                               "); use method static for other targets");
+    // A warning, not an error: the packaged systemd unit always sets CRMSYNC_TARGET_TOKEN_FILE.
+    for (std::string_view key : {"token_file", "token_env"})
+        if (raw("target", key))
+            warning(origin_of("target", key), "[target] " + std::string(key) + " is ignored with " + method_name +
+                                                  ": the access token comes from the login");
+
+    if (auto url = get_string("auth", "login_url")) {
+        std::string trimmed = *url;
+        while (trimmed.ends_with('/')) trimmed.pop_back();
+        const bool https = trimmed.rfind("https://", 0) == 0;
+        // Plain http only to this machine: a local mock, never a real login over the network.
+        const bool local_http = trimmed.rfind("http://localhost", 0) == 0 || trimmed.rfind("http://127.", 0) == 0 ||
+                                trimmed.rfind("http://[::1]", 0) == 0;
+        const std::size_t host_start = trimmed.find("://") + 3;
+        const bool has_path = trimmed.find('/', host_start) != std::string::npos;
+        if ((!https && !local_http) || trimmed.size() <= host_start || has_path ||
+            trimmed.find_first_of(" \t\r\n?#@") != std::string::npos)
+            error(origin_of("auth", "login_url"),
+                  "[auth] login_url = " + in_quotes(*url) +
+                      " is not accepted; expected an https:// URL without a path: https://login.salesforce.com, "
+                      "https://test.salesforce.com (sandboxes) or your My Domain, e.g. "
+                      "https://example.my.salesforce.com");
+        else auth.login_url = trimmed;
+    }
+    if (auth.method == AuthMethod::salesforce_client_credentials &&
+        (auth.login_url == "https://login.salesforce.com" || auth.login_url == "https://test.salesforce.com"))
+        error(origin_of("auth", "login_url"),
+              "[auth] " + method_name + " needs login_url set to your My Domain (e.g. "
+                                        "\"https://example.my.salesforce.com\"); Salesforce does not accept the "
+                                        "client credentials flow at " + auth.login_url);
+
+    auth.client_id = get_string("auth", "client_id").value_or("");
+    if (auth.client_id.empty())
+        error(origin_of("auth", "client_id"), "[auth] client_id is required for " + method_name +
+                                                  ": the connected app's consumer key (or CRMSYNC_AUTH_CLIENT_ID)");
+    else if (auth.client_id.find_first_of(" \t\r\n") != std::string::npos)
+        error(origin_of("auth", "client_id"), "[auth] client_id contains whitespace; expected the consumer key as "
+                                              "shown in Salesforce (one word)");
+
+    auto require = [&](std::string_view key, std::string_view what) {
+        if (!raw("auth", key))
+            error(source_, "[auth] " + std::string(key) + " is required for " + method_name + ": " + std::string(what) +
+                               " (or CRMSYNC_AUTH_" + upper(key) + ")");
+    };
+    auto unused = [&](std::string_view key) {
+        if (raw("auth", key))
+            warning(origin_of("auth", key), "[auth] " + std::string(key) + " is not used by " + method_name + "; ignored");
+    };
+    switch (auth.method) {
+        case AuthMethod::salesforce_jwt:
+            auth.username = get_string("auth", "username").value_or("");
+            if (auth.username.empty())
+                error(origin_of("auth", "username"), "[auth] username is required for " + method_name +
+                                                         ": the Salesforce username the sender acts as (or "
+                                                         "CRMSYNC_AUTH_USERNAME)");
+            require("private_key_file", "the PEM file with the RSA private key whose certificate is uploaded to the "
+                                        "connected app");
+            auth.private_key = load_secret_file("private_key_file", "a PEM RSA private key", auth.private_key_file);
+            if (auth.private_key) {
+                if (Status usable = auth::check_rsa_private_key(*auth.private_key); !usable)
+                    error(origin_of("auth", "private_key_file"), "[auth] private_key_file " +
+                                                                     in_quotes(auth.private_key_file.string()) + ": " +
+                                                                     usable.error());
+            }
+            unused("client_secret_file");
+            unused("refresh_token_file");
+            break;
+        case AuthMethod::salesforce_refresh_token:
+            require("refresh_token_file", "the file holding the refresh token issued to the connected app");
+            auth.refresh_token = load_secret_file("refresh_token_file", "the OAuth refresh token", auth.refresh_token_file);
+            // Optional: a connected app may be set not to require the secret for refresh.
+            auth.client_secret = load_secret_file("client_secret_file", "the consumer secret", auth.client_secret_file);
+            unused("username");
+            unused("private_key_file");
+            break;
+        case AuthMethod::salesforce_client_credentials:
+            require("client_secret_file", "the file holding the connected app's consumer secret");
+            auth.client_secret = load_secret_file("client_secret_file", "the consumer secret", auth.client_secret_file);
+            unused("username");
+            unused("private_key_file");
+            unused("refresh_token_file");
+            break;
+        case AuthMethod::static_token: break;
+    }
+    for (const auto* secret : {&auth.client_secret, &auth.refresh_token})
+        if (*secret && (*secret)->reveal().find_first_of(" \t\r\n") != std::string::npos)
+            error(origin_of("auth", secret == &auth.client_secret ? "client_secret_file" : "refresh_token_file"),
+                  std::string("[auth] ") + (secret == &auth.client_secret ? "client_secret_file" : "refresh_token_file") +
+                      " holds whitespace inside the value; expected one line as Salesforce shows it");
+    auth.session_lifetime =
+        std::chrono::seconds(get_integer("auth", "session_lifetime_s", 7200, 300, 86'400, " seconds (the org's "
+                                                                                          "session timeout, 2 h = 7200)"));
 }
 
 void ConfigReader::build() {
@@ -460,6 +600,9 @@ void ConfigReader::build() {
                   "[target] format = " + in_quotes(*format) + " is not accepted; expected one of webhook, hubspot, salesforce");
         }
     }
+    const std::optional<std::string> method = get_string("auth", "method");
+    // An unknown method is reported once, by load_auth(): no url error as a consequence of it.
+    const bool salesforce_login = method && *method != "static";
     if (auto url = get_string("target", "url")) {
         config.target.url = *url;
         const bool https = url->rfind("https://", 0) == 0;
@@ -471,6 +614,8 @@ void ConfigReader::build() {
                                               "\"https://api.hubapi.com\" or \"https://crm.example.com/hooks/crmsync\"");
     } else if (config.target.format == Format::hubspot) {
         config.target.url = "https://api.hubapi.com";
+    } else if (salesforce_login) {
+        // The login answers with the org's instance_url; the sender uses that.
     } else if (format_known) {
         error(source_, "[target] url is required for format " + std::string(format_name(config.target.format)) +
                            " (or CRMSYNC_TARGET_URL)");
@@ -504,6 +649,7 @@ void ConfigReader::build() {
         config.target.api_version = *version;
     }
     load_token(config);
+    load_auth(config, format_known);
     if (config.target.token && config.target.url.rfind("http://", 0) == 0) {
         const std::string_view rest = std::string_view(config.target.url).substr(7);
         if (rest.rfind("localhost", 0) != 0 && rest.rfind("127.", 0) != 0 && rest.rfind("[::1]", 0) != 0)
@@ -564,13 +710,15 @@ void ConfigReader::build() {
         config.metrics.listen = *listen;
     }
 
-    // Last line of defence: whatever was echoed above, the token never leaves in a message.
-    if (config.target.token && !config.target.token->empty()) {
-        const std::string& token = config.target.token->reveal();
+    // Last line of defence: whatever was echoed above, no secret ever leaves in a message.
+    for (const auto* secret : {&config.target.token, &config.auth.client_secret, &config.auth.refresh_token,
+                               &config.auth.private_key}) {
+        if (!*secret || (*secret)->empty()) continue;
+        const std::string& text = (*secret)->reveal();
         for (auto* list : {&load_.errors, &load_.warnings})
             for (auto& message : *list)
-                for (auto at = message.find(token); at != std::string::npos; at = message.find(token, at + 3))
-                    message.replace(at, token.size(), "***");
+                for (auto at = message.find(text); at != std::string::npos; at = message.find(text, at + 3))
+                    message.replace(at, text.size(), "***");
     }
     if (load_.errors.empty()) load_.config = std::move(config);
 }
@@ -615,6 +763,16 @@ ConfigLoad load_config_file(const std::filesystem::path& path, const Environment
     std::ostringstream content;
     content << in.rdbuf();
     return parse_config(content.str(), path.string(), env);
+}
+
+std::string_view auth_method_name(AuthMethod method) {
+    switch (method) {
+        case AuthMethod::static_token: return "static";
+        case AuthMethod::salesforce_jwt: return "salesforce_jwt";
+        case AuthMethod::salesforce_refresh_token: return "salesforce_refresh_token";
+        case AuthMethod::salesforce_client_credentials: return "salesforce_client_credentials";
+    }
+    return "?";
 }
 
 std::vector<std::string> config_keys() {

@@ -37,10 +37,34 @@ struct SourceConfig {
 
 struct TargetConfig {
     Format format = Format::webhook;
-    std::string url;                 // hubspot defaults to https://api.hubapi.com
+    std::string url;                 // hubspot defaults to https://api.hubapi.com; empty with a
+                                     // Salesforce auth method: the login answer's instance_url
     std::optional<Secret> token;     // from token_file or token_env; none = no Authorization header
+    std::filesystem::path token_file;  // resolved; set when the token came from a file (re-read on rotation)
+    std::string token_env;             // the variable's name when the token came from the environment
     std::chrono::milliseconds timeout{10'000};
     std::string api_version;         // empty: the adapter's default (hubspot v3, salesforce v59.0)
+};
+
+// How the sender gets its bearer token (sender/auth/). static: target.token_file / token_env,
+// as before [auth] existed. The Salesforce methods log in to the org and renew the session
+// before it expires; their secrets come only from files and are held as Secrets.
+enum class AuthMethod { static_token, salesforce_jwt, salesforce_refresh_token, salesforce_client_credentials };
+
+std::string_view auth_method_name(AuthMethod method);  // the config spelling, e.g. "salesforce_jwt"
+
+struct AuthConfig {
+    AuthMethod method = AuthMethod::static_token;
+    std::string login_url = "https://login.salesforce.com";  // no trailing slash
+    std::string client_id;                                   // the connected app's consumer key
+    std::string username;                                    // salesforce_jwt: the user the sender acts as
+    std::filesystem::path private_key_file;                  // salesforce_jwt: PEM RSA key (resolved path)
+    std::optional<Secret> private_key;
+    std::filesystem::path client_secret_file;                // refresh_token (optional), client_credentials
+    std::optional<Secret> client_secret;
+    std::filesystem::path refresh_token_file;                // salesforce_refresh_token
+    std::optional<Secret> refresh_token;
+    std::chrono::seconds session_lifetime{7200};             // the org's session timeout; renewed at 90 %
 };
 
 struct DeliveryConfig {
@@ -65,6 +89,7 @@ struct BackfillConfig {
 struct Config {
     SourceConfig source;
     TargetConfig target;
+    AuthConfig auth;
     DeliveryConfig delivery;
     MetricsConfig metrics;
     BackfillConfig backfill;
@@ -80,7 +105,7 @@ struct ConfigLoad {
     std::vector<std::string> warnings;
 };
 
-// Relative token_file paths are resolved against the config file's directory.
+// Relative token_file (and [auth] *_file) paths are resolved against the config file's directory.
 ConfigLoad load_config_file(const std::filesystem::path& path, const Environment& env);
 
 // `source_name` names the text in messages and anchors relative token_file paths.

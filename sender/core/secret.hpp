@@ -1,8 +1,10 @@
-// Secret: a credential (the CRM API token) that cannot leak through logging.
+// Secret: a credential (the CRM API token; for a Salesforce login also the consumer secret,
+// refresh token and private key) that cannot leak through logging.
 //
-// Invariant: no way to turn a Secret into text except reveal(), which the HTTP layer calls to
-// build the Authorization header and nothing else calls. Streaming or formatting it prints
-// "***". Grep for reveal() to audit every use.
+// Invariant: no way to turn a Secret into text except reveal(), which only the HTTP layer (the
+// Authorization header), the auth layer (the token request body, JWT signing, scrubbing its
+// own messages) and the config loader's checks call. Streaming or formatting it prints "***".
+// Grep for reveal() to audit every use.
 #pragma once
 
 #include <ostream>

@@ -15,7 +15,7 @@ std::unique_ptr<CrmAdapter> make_adapter(Format format, const std::string& api_v
     switch (format) {
         case Format::hubspot: return std::make_unique<HubspotAdapter>(api_version.empty() ? "v3" : api_version);
         case Format::salesforce:
-            return std::make_unique<SalesforceAdapter>(api_version.empty() ? "v59.0" : api_version);
+            return std::make_unique<SalesforceAdapter>(api_version.empty() ? std::string(kDefaultSalesforceApiVersion) : api_version);
         case Format::webhook: break;
     }
     return std::make_unique<WebhookAdapter>();

@@ -36,6 +36,10 @@ public:
     HttpClient& operator=(const HttpClient&) = delete;
 
     void submit(HttpRequest request) override;
+    // A renewed token (sender/auth/) applies to requests submitted from now on; requests
+    // already in flight keep the header they were built with. An empty Secret removes the
+    // Authorization header.
+    void set_bearer_token(Secret token) { options_.bearer_token = std::move(token); }
     size_t in_flight() const { return transfers_.size(); }
 
     // Waits up to `timeout` for curl's sockets or the extra fds, then advances transfers.

@@ -87,6 +87,14 @@ class Cluster:
         conn.autocommit = True
         return conn
 
+    def drop_slot(self, name):
+        """Drops a slot once its walsender is gone: a stopped sender's walsender exits a moment
+        after the sender does, and dropping an active slot is an error."""
+        wait_until(lambda: self.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = %s AND active",
+                                      (name,)) == [(0,)], 30, f"replication slot {name} to be released")
+        self.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s",
+                   (name,))
+
     def query(self, sql, params=None):
         # No "with conn": psycopg2 would wrap the statement in a transaction block.
         conn = self.connect()

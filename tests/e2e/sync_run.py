@@ -47,5 +47,4 @@ class Run:
 
     def close(self):
         self.sender.stop()
-        self.cluster.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-                           "WHERE slot_name = %s AND NOT active", (self.slot,))
+        self.cluster.drop_slot(self.slot)

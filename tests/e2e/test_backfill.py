@@ -242,8 +242,7 @@ def test_a_resync_the_role_may_not_read_waits_and_streaming_goes_on(run_factory,
         assert not problems, "\n".join(problems)
         run.close()
     finally:
-        cluster.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-                      "WHERE slot_name = 'crmsync_resync_grant' AND NOT active")
+        cluster.drop_slot("crmsync_resync_grant")
         cluster.query("DROP OWNED BY bf_sender; DROP ROLE bf_sender")
 
 
@@ -269,5 +268,5 @@ def test_rows_without_a_key_are_counted_not_sent(cluster, mock_crm, workdir):
                 "key)") in sender.log()
     finally:
         sender.stop()
-        cluster.query("SELECT pg_drop_replication_slot('crmsync_bf_null')")
+        cluster.drop_slot("crmsync_bf_null")
         cluster.query("SELECT crmsync.unmap('bf_null', 'bf_nullable'); DROP TABLE bf_nullable")

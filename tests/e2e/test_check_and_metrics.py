@@ -188,7 +188,7 @@ def test_slot_in_use_is_reported(cluster, secured_crm, workdir, token_file):
         assert "slot crmsync_busy is in use by process" in result.stdout
     finally:
         sender.stop()
-        cluster.query("SELECT pg_drop_replication_slot('crmsync_busy')")
+        cluster.drop_slot("crmsync_busy")
 
 
 def test_metrics_healthz_and_no_secret_in_logs(cluster, secured_crm, workdir, token_file):
@@ -217,5 +217,5 @@ def test_metrics_healthz_and_no_secret_in_logs(cluster, secured_crm, workdir, to
             assert r.status == 200
     finally:
         sender.stop()
-        cluster.query("SELECT pg_drop_replication_slot('crmsync_metrics')")
+        cluster.drop_slot("crmsync_metrics")
     assert TOKEN not in sender.log()

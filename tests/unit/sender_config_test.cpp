@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +56,28 @@ protected:
 
     std::filesystem::path dir_;
 };
+
+// A throwaway RSA key for [auth] private_key_file, made once.
+const std::string& rsa_key_pem() {
+    static const std::string pem = [] {
+        EVP_PKEY* key = EVP_RSA_gen(2048);
+        BIO* bio = BIO_new(BIO_s_mem());
+        PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+        char* data = nullptr;
+        const long size = BIO_get_mem_data(bio, &data);
+        std::string text(data, static_cast<std::size_t>(size));
+        BIO_free(bio);
+        EVP_PKEY_free(key);
+        return text;
+    }();
+    return pem;
+}
+
+constexpr const char* kSalesforce = R"([source]
+crm = "salesforce"
+[target]
+format = "salesforce"
+)";
 
 constexpr const char* kMinimal = R"([source]
 crm = "hubspot"
@@ -336,7 +362,9 @@ TEST_F(ConfigTest, ApiVersionIsCheckedPerFormat) {
 
 TEST_F(ConfigTest, KeysAreListed) {
     const auto keys = config_keys();
-    EXPECT_EQ(keys.size(), 23u);
+    EXPECT_EQ(keys.size(), 31u);
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "auth.method"), keys.end());
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "auth.session_lifetime_s"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "target.api_version"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "delivery.rate_limit"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "source.origin"), keys.end());
@@ -442,4 +470,193 @@ TEST_F(ConfigTest, BackfillUnknownKeys) {
     expect_error(parse("chunk_rows = 500\n" + std::string(kMinimal)), {"crm.toml:1:1", "outside a section", "[backfill]"});
     expect_error(parse(std::string(kMinimal) + "[backfil]\nchunk_rows = 500\n"),
                  {"unknown section [backfil]", "did you mean [backfill]?"});
+}
+
+// ---- [auth] ------------------------------------------------------------------------------
+
+TEST_F(ConfigTest, AuthDefaultsToStaticAndRecordsWhereTheTokenCameFrom) {
+    write("hubspot.token", "pat-1\n");
+    const ConfigLoad file = parse(std::string(kMinimal) + "token_file = \"hubspot.token\"\n");
+    ASSERT_TRUE(file.config) << all(file.errors);
+    EXPECT_EQ(file.config->auth.method, AuthMethod::static_token);
+    EXPECT_EQ(file.config->auth.login_url, "https://login.salesforce.com");
+    EXPECT_EQ(file.config->auth.session_lifetime, 7200s);
+    EXPECT_EQ(file.config->target.token_file, dir_ / "hubspot.token");  // for re-reading on rotation
+    EXPECT_TRUE(file.config->target.token_env.empty());
+    const ConfigLoad env = parse(std::string(kMinimal) + "token_env = \"T\"\n", {{"T", "pat-2"}});
+    ASSERT_TRUE(env.config) << all(env.errors);
+    EXPECT_EQ(env.config->target.token_env, "T");
+    EXPECT_TRUE(env.config->target.token_file.empty());
+    EXPECT_EQ(auth_method_name(AuthMethod::salesforce_client_credentials), "salesforce_client_credentials");
+}
+
+TEST_F(ConfigTest, SalesforceJwtNeedsNoUrlAndLoadsTheKey) {
+    write("sf.key", rsa_key_pem());
+    const ConfigLoad load = parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_jwt\"\n"
+                                  "login_url = \"https://test.salesforce.com/\"\nclient_id = \"3MVG9abc\"\n"
+                                  "username = \"sync@example.com.uat\"\nprivate_key_file = \"sf.key\"\n"
+                                  "session_lifetime_s = 3600\n");
+    ASSERT_TRUE(load.config) << all(load.errors);
+    EXPECT_TRUE(load.warnings.empty()) << all(load.warnings);
+    const AuthConfig& auth = load.config->auth;
+    EXPECT_EQ(auth.method, AuthMethod::salesforce_jwt);
+    EXPECT_EQ(auth.login_url, "https://test.salesforce.com");  // trailing slash dropped
+    EXPECT_EQ(auth.client_id, "3MVG9abc");
+    EXPECT_EQ(auth.username, "sync@example.com.uat");
+    EXPECT_EQ(auth.private_key_file, dir_ / "sf.key");
+    ASSERT_TRUE(auth.private_key);
+    EXPECT_EQ(auth.private_key->reveal() + "\n", rsa_key_pem());
+    EXPECT_EQ(auth.session_lifetime, 3600s);
+    EXPECT_TRUE(load.config->target.url.empty());  // comes from the login's instance_url
+    EXPECT_FALSE(load.config->target.token);
+}
+
+TEST_F(ConfigTest, SalesforceRefreshTokenAndClientCredentials) {
+    write("refresh", "5Aep861TSESvWeug_xvFHRBTTbf\n");
+    write("secret", "F1A2B3C4\n");
+    const ConfigLoad refresh = parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_refresh_token\"\n"
+                                     "client_id = \"cid\"\nrefresh_token_file = \"refresh\"\n");
+    ASSERT_TRUE(refresh.config) << all(refresh.errors);
+    EXPECT_EQ(refresh.config->auth.refresh_token->reveal(), "5Aep861TSESvWeug_xvFHRBTTbf");
+    EXPECT_FALSE(refresh.config->auth.client_secret);  // optional for this flow
+
+    const ConfigLoad cc = parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_client_credentials\"\n"
+                                "login_url = \"https://acme.my.salesforce.com\"\nclient_id = \"cid\"\n"
+                                "client_secret_file = \"secret\"\n");
+    ASSERT_TRUE(cc.config) << all(cc.errors);
+    EXPECT_EQ(cc.config->auth.client_secret->reveal(), "F1A2B3C4");
+    EXPECT_EQ(cc.config->auth.login_url, "https://acme.my.salesforce.com");
+
+    expect_error(parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_client_credentials\"\n"
+                                                  "client_id = \"cid\"\nclient_secret_file = \"secret\"\n"),
+                 {"login_url set to your My Domain", "https://login.salesforce.com"});
+}
+
+TEST_F(ConfigTest, AuthMethodProblemsAreAllReported) {
+    expect_error(parse(std::string(kSalesforce) + "[auth]\nmethod = \"oauth\"\n"),
+                 {"crm.toml:6:10", "[auth] method = \"oauth\" is not accepted",
+                  "static, salesforce_jwt, salesforce_refresh_token, salesforce_client_credentials"});
+    // Every missing key at once, each named with what it is.
+    const ConfigLoad jwt = parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_jwt\"\n");
+    EXPECT_FALSE(jwt.config);
+    ASSERT_EQ(jwt.errors.size(), 3u) << all(jwt.errors);
+    EXPECT_NE(all(jwt.errors).find("[auth] client_id is required for auth.method = salesforce_jwt: the connected app's consumer key"), std::string::npos);
+    EXPECT_NE(all(jwt.errors).find("[auth] username is required"), std::string::npos);
+    EXPECT_NE(all(jwt.errors).find("[auth] private_key_file is required"), std::string::npos);
+    EXPECT_NE(all(jwt.errors).find("CRMSYNC_AUTH_PRIVATE_KEY_FILE"), std::string::npos);
+
+    expect_error(parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_refresh_token\"\nclient_id = \"c\"\n"),
+                 {"[auth] refresh_token_file is required"});
+    expect_error(parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_client_credentials\"\nclient_id = \"c\"\n"
+                                                  "login_url = \"https://a.my.salesforce.com\"\n"),
+                 {"[auth] client_secret_file is required"});
+
+    // A login method for a target that is not Salesforce, and a static token next to a login.
+    write("refresh", "rt");
+    expect_error(parse(std::string(kMinimal) + "[auth]\nmethod = \"salesforce_refresh_token\"\nclient_id = \"c\"\n"
+                                               "refresh_token_file = \"refresh\"\n"),
+                 {"crm.toml:6:10", "needs [target] format = \"salesforce\" (it is hubspot)"});
+    // The static token is ignored, with a warning, and not even read (the packaged unit always
+    // sets CRMSYNC_TARGET_TOKEN_FILE to its credential, which may be an empty placeholder).
+    write("sf.token", "");
+    const ConfigLoad ignored = parse(std::string(kSalesforce) + "url = \"https://x.my.salesforce.com\"\n"
+                                     "[auth]\nmethod = \"salesforce_refresh_token\"\nclient_id = \"c\"\n"
+                                     "refresh_token_file = \"refresh\"\n",
+                                     {{"CRMSYNC_TARGET_TOKEN_FILE", (dir_ / "sf.token").string()}});
+    ASSERT_TRUE(ignored.config) << all(ignored.errors);
+    EXPECT_FALSE(ignored.config->target.token);
+    ASSERT_EQ(ignored.warnings.size(), 1u) << all(ignored.warnings);
+    EXPECT_NE(ignored.warnings[0].find("environment CRMSYNC_TARGET_TOKEN_FILE: [target] token_file is ignored with "
+                                       "auth.method = salesforce_refresh_token: the access token comes from the login"),
+              std::string::npos) << ignored.warnings[0];
+    expect_error(parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_refresh_token\"\nclient_id = \"c d\"\n"
+                                                  "refresh_token_file = \"refresh\"\n"),
+                 {"[auth] client_id contains whitespace"});
+    expect_error(parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_refresh_token\"\nclient_id = \"c\"\n"
+                                                  "refresh_token_file = \"refresh\"\nsession_lifetime_s = 30\n"),
+                 {"[auth] session_lifetime_s = 30 is out of range; expected 300 to 86400 seconds"});
+    // Static still needs its url where it did before.
+    expect_error(parse("[source]\ncrm = \"s\"\n[target]\nformat = \"salesforce\"\n"), {"[target] url is required"});
+}
+
+TEST_F(ConfigTest, LoginUrlMustBeAnHttpsOrigin) {
+    write("refresh", "rt");
+    const std::string base = std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_refresh_token\"\nclient_id = \"c\"\n"
+                                                        "refresh_token_file = \"refresh\"\n";
+    for (const char* bad : {"login.salesforce.com", "http://login.salesforce.com", "https://login.salesforce.com/services",
+                            "https://", "https://user:pw@login.salesforce.com", "https://a.my.salesforce.com?x=1"})
+        expect_error(parse(base + "login_url = \"" + bad + "\"\n"),
+                     {"[auth] login_url", "is not accepted", "https://test.salesforce.com (sandboxes)", "My Domain"});
+    const ConfigLoad local = parse(base + "login_url = \"http://127.0.0.1:8089\"\n");  // a local mock
+    ASSERT_TRUE(local.config) << all(local.errors);
+    EXPECT_EQ(local.config->auth.login_url, "http://127.0.0.1:8089");
+}
+
+TEST_F(ConfigTest, AuthSecretFileProblems) {
+    const std::string base = std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_jwt\"\nclient_id = \"c\"\nusername = \"u\"\n";
+    expect_error(parse(base + "private_key_file = \"missing.key\"\n"),
+                 {"crm.toml:9:20", "[auth] private_key_file", "missing.key", "cannot be read", "No such file or directory"});
+    write("empty.key", "\n");
+    expect_error(parse(base + "private_key_file = \"empty.key\"\n"), {"empty.key", "is empty; it must hold a PEM RSA private key"});
+    write("not.key", "SECRET-NOT-A-KEY-777\n");
+    const ConfigLoad not_key = parse(base + "private_key_file = \"not.key\"\n");
+    expect_error(not_key, {"[auth] private_key_file", "not.key", "is not a PEM file"});
+    EXPECT_EQ(all(not_key.errors).find("SECRET-NOT-A-KEY-777"), std::string::npos);
+    const std::string pem = rsa_key_pem();
+    write("cert.pem", "-----BEGIN CERTIFICATE-----\n" + pem.substr(28, 64) + "\n-----END CERTIFICATE-----\n");
+    const ConfigLoad cert = parse(base + "private_key_file = \"cert.pem\"\n");
+    expect_error(cert, {"holds no private key (a certificate or public key?)"});
+    EXPECT_EQ(all(cert.errors).find(pem.substr(28, 64)), std::string::npos);
+
+    // A secret with whitespace inside: named, never echoed.
+    write("secret", "SECRET part-two-888\n");
+    const ConfigLoad spaced = parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_client_credentials\"\n"
+                                    "login_url = \"https://a.my.salesforce.com\"\nclient_id = \"c\"\nclient_secret_file = \"secret\"\n");
+    expect_error(spaced, {"[auth] client_secret_file holds whitespace inside the value"});
+    EXPECT_EQ(all(spaced.errors).find("part-two-888"), std::string::npos);
+
+    write("open.secret", "s3cret", 0644);
+    const ConfigLoad open = parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_client_credentials\"\n"
+                                  "login_url = \"https://a.my.salesforce.com\"\nclient_id = \"c\"\nclient_secret_file = \"open.secret\"\n");
+    ASSERT_TRUE(open.config) << all(open.errors);
+    ASSERT_EQ(open.warnings.size(), 1u);
+    EXPECT_NE(open.warnings[0].find("[auth] client_secret_file"), std::string::npos);
+    EXPECT_NE(open.warnings[0].find("is readable by every user; chmod 600 it"), std::string::npos);
+}
+
+TEST_F(ConfigTest, AuthFromTheEnvironment) {
+    const auto secret = write("cc.secret", "cs");
+    const ConfigLoad load = parse(kSalesforce, {{"CRMSYNC_AUTH_METHOD", "salesforce_client_credentials"},
+                                                {"CRMSYNC_AUTH_LOGIN_URL", "https://acme.my.salesforce.com"},
+                                                {"CRMSYNC_AUTH_CLIENT_ID", "cid"},
+                                                {"CRMSYNC_AUTH_CLIENT_SECRET_FILE", secret.string()},
+                                                {"CRMSYNC_AUTH_SESSION_LIFETIME_S", "900"}});
+    ASSERT_TRUE(load.config) << all(load.errors);
+    EXPECT_EQ(load.config->auth.method, AuthMethod::salesforce_client_credentials);
+    EXPECT_EQ(load.config->auth.client_secret->reveal(), "cs");
+    EXPECT_EQ(load.config->auth.session_lifetime, 900s);
+    // An empty *_FILE variable unsets the key.
+    const ConfigLoad unset = parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_client_credentials\"\n"
+                                   "login_url = \"https://a.my.salesforce.com\"\nclient_id = \"c\"\nclient_secret_file = \"x\"\n",
+                                   {{"CRMSYNC_AUTH_CLIENT_SECRET_FILE", ""}});
+    expect_error(unset, {"[auth] client_secret_file is required"});
+    expect_error(parse(kMinimal, {{"CRMSYNC_AUTH_METOD", "static"}}),
+                 {"unknown setting CRMSYNC_AUTH_METOD", "did you mean CRMSYNC_AUTH_METHOD?"});
+}
+
+TEST_F(ConfigTest, KeysThatDoNothingWarn) {
+    write("hubspot.token", "pat-1");
+    const ConfigLoad stat = parse(std::string(kMinimal) + "token_file = \"hubspot.token\"\n[auth]\nclient_id = \"c\"\n");
+    ASSERT_TRUE(stat.config) << all(stat.errors);
+    ASSERT_EQ(stat.warnings.size(), 1u) << all(stat.warnings);
+    EXPECT_NE(stat.warnings[0].find("[auth] client_id is ignored with method static"), std::string::npos);
+
+    write("sf.key", rsa_key_pem());
+    write("secret", "s");
+    const ConfigLoad jwt = parse(std::string(kSalesforce) + "[auth]\nmethod = \"salesforce_jwt\"\nclient_id = \"c\"\n"
+                                 "username = \"u\"\nprivate_key_file = \"sf.key\"\nclient_secret_file = \"secret\"\n");
+    ASSERT_TRUE(jwt.config) << all(jwt.errors);
+    ASSERT_EQ(jwt.warnings.size(), 1u) << all(jwt.warnings);
+    EXPECT_NE(jwt.warnings[0].find("[auth] client_secret_file is not used by auth.method = salesforce_jwt"), std::string::npos);
+    expect_error(parse(std::string(kMinimal) + "[auth]\nloginurl = \"x\"\n"), {"unknown key \"loginurl\" in [auth]", "did you mean \"login_url\"?"});
 }

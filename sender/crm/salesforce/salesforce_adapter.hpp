@@ -17,9 +17,12 @@
 
 namespace crmsync::sender {
 
+// The REST API version used when target.api_version is not set.
+inline constexpr std::string_view kDefaultSalesforceApiVersion = "v59.0";
+
 class SalesforceAdapter final : public CrmAdapter {
 public:
-    explicit SalesforceAdapter(std::string api_version = "v59.0");
+    explicit SalesforceAdapter(std::string api_version = std::string(kDefaultSalesforceApiVersion));
 
     Format format() const override { return Format::salesforce; }
     Stage first_stage(const Batch&) const override { return Stage::send; }
