@@ -107,7 +107,8 @@ class Cluster:
 
 
 class MockCrm:
-    def __init__(self, workdir, token=None, state_file=None, declare_schema=True, latency="0", quotas=False):
+    def __init__(self, workdir, token=None, state_file=None, declare_schema=True, latency="0", quotas=False,
+                 port=None, quiet=True, extra_args=()):
         """latency: --latency ("0" = none, None = the mock's realistic default); quotas: keep the
         mock's HubSpot/Salesforce API quotas (off unless a test wants them)."""
         self.declare_schema = declare_schema
@@ -118,14 +119,16 @@ class MockCrm:
         self.token = token
         self.state_file = state_file
         self.proc = None
-        self.port = None
+        self.port = port
+        self.quiet = quiet
+        self.extra_args = list(extra_args)
 
     def start(self):
         """Starts on a free port, or on the same port again after a restart."""
         if os.path.exists(self.port_file):
             os.unlink(self.port_file)
-        args = [MOCK_BIN, "--listen", f"127.0.0.1:{self.port or 0}", "--port-file", self.port_file, "--quiet",
-                "--seed", "7"]
+        args = [MOCK_BIN, "--listen", f"127.0.0.1:{self.port or 0}", "--port-file", self.port_file,
+                "--seed", "7"] + (["--quiet"] if self.quiet else []) + self.extra_args
         if self.latency is not None:
             args += ["--latency", self.latency]
         if not self.quotas:

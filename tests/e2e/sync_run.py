@@ -7,7 +7,7 @@ from scenario import compare_states, expected_state, map_tables
 class Run:
     """One crm, its slot, its sender, against a fresh, empty set of tables."""
 
-    def __init__(self, cluster, mock, workdir, crm, fmt, extra=""):
+    def __init__(self, cluster, mock, workdir, crm, fmt, extra="", token_file=None):
         self.cluster, self.mock, self.crm, self.fmt = cluster, mock, crm, fmt
         self.slot = f"crmsync_{crm}"
         cluster.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s",
@@ -18,7 +18,7 @@ class Run:
         cluster.query("DELETE FROM crmsync.backfills WHERE crm = %s", (crm,))
         map_tables(cluster, crm, fmt)
         url = mock.url("/webhook") if fmt == "webhook" else mock.url()
-        self.sender = Sender(workdir, crm, fmt, cluster.conninfo, url, extra=extra)
+        self.sender = Sender(workdir, crm, fmt, cluster.conninfo, url, token_file=token_file, extra=extra)
 
     def start_sender(self):
         self.sender.start()
