@@ -50,6 +50,7 @@ if [ "$MODE" = full ]; then
               --outage-s 60 --outage-around-s 10 --outage-rate 5000)
     MICRO_ARGS=(--benchmark_min_time=0.3 --benchmark_repetitions=3)
     BACKFILL_ARGS=(--rows 500000)
+    QUOTA_ARGS=(--rates 500,2000,5000 --seconds 120 --contacts 50000)
     INSTRUCTION_ARGS=(--shapes crm,narrow,wide --changes 10000)
 else
     DECODE_RUNS=2
@@ -58,6 +59,7 @@ else
               --outage-s 10 --outage-around-s 3 --outage-rate 2000 --max-wait-s 20)
     MICRO_ARGS=(--benchmark_min_time=0.05 --benchmark_repetitions=2)
     BACKFILL_ARGS=(--rows 50000)
+    QUOTA_ARGS=(--rates 2000 --seconds 20 --contacts 5000)
     INSTRUCTION_ARGS=(--shapes crm,narrow --changes 1000)
 fi
 if [ "$PROFILE" = 1 ]; then
@@ -127,6 +129,9 @@ $PY "$BENCH/e2e_latency.py" --out "$OUT" "${E2E_ARGS[@]}"
 
 step "backfill: existing rows into the mock CRM (initial sync, re-sync while streaming)"
 $PY "$BENCH/backfill_throughput.py" --out "$OUT" "${BACKFILL_ARGS[@]}"
+
+step "under HubSpot's quota: Zipf updates, coalescing, 429s, slot lag"
+$PY "$BENCH/quota_bench.py" --out "$OUT" "${QUOTA_ARGS[@]}"
 
 step "report"
 {
