@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "crm/common_answers.hpp"
 #include "crm/hubspot/hubspot_schema.hpp"
 
 namespace crmsync::sender {
@@ -127,21 +128,26 @@ private:
 
     void check_id_property(const std::string& id_property) {
         const std::string source = "the id property of " + m_.table;
-        if (!hs_ && answers_iequals(id_property, "Id")) {
+        if (!hs_ && answers::iequals(id_property, "Id")) {
             fail("Salesforce cannot upsert " + m_.object + " by Id (" + source + "): Id is not an External ID field",
                  "Create an External ID field (Unique) for the key in Setup and name it as id_property with "
                  "crmsync.map().");
             return;
         }
-        const CrmProperty* p = schema_.find(id_property);
+        const CrmProperty* p = lookup(id_property);
         if (!p) {
             missing(id_property, source);
             return;
         }
+        // Salesforce upserts match on an External ID field or an idLookup field and answer 300
+        // when the key matches several records ("Upsert a record using an external ID",
+        // https://developer.salesforce.com/docs/platform/api-rest/guide/resources-sobject-upsert-patch.md).
         if (hs_) {
-            // HubSpot matches contacts by email natively ("Upsert records": email or a unique
-            // property); any other idProperty must have unique values.
-            if (!(m_.object == "contacts" && id_property == "email") && !p->unique_or_external_id)
+            // "Batch upsert" (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/batch/upsert-contacts):
+            // idProperty is a property with unique values; contacts match by email natively.
+            // hs_object_id is HubSpot's own record id, which the adapter keys deletes by directly.
+            const bool native = (m_.object == "contacts" && id_property == "email") || id_property == "hs_object_id";
+            if (!native && !p->unique_or_external_id)
                 fail(where(id_property) + " (" + source + ") does not have unique values: HubSpot cannot upsert by it",
                      "HubSpot upserts only by a property with hasUniqueValue true, which is set when the property "
                      "is created: create one and name it as id_property with crmsync.map()" +
@@ -171,7 +177,7 @@ private:
 
     void check_column(const MappedColumn& c, const std::string& id_property) {
         const std::string source = "column " + c.column + " of " + m_.table + " is mapped to it";
-        const CrmProperty* p = schema_.find(c.property);
+        const CrmProperty* p = lookup(c.property);
         if (!p) {
             // Already reported as the id property.
             if (c.property != id_property) missing(c.property, source);
@@ -216,7 +222,14 @@ private:
         }
     }
 
-    static bool answers_iequals(std::string_view a, std::string_view b) { return lower(a) == lower(b); }
+    // Salesforce API names are case-insensitive ("Field names are not case-sensitive", SOAP API
+    // Developer Guide, "Field Types"); HubSpot internal names are matched exactly.
+    const CrmProperty* lookup(std::string_view name) const {
+        if (hs_) return schema_.find(name);
+        for (const auto& p : schema_.properties)
+            if (answers::iequals(p.name, name)) return &p;
+        return nullptr;
+    }
 
     bool hs_;
     const MappingUnderCheck& m_;

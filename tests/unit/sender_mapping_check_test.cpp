@@ -6,8 +6,17 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 using namespace crmsync::sender;
 using Severity = Finding::Severity;
+
+namespace crmsync::sender {
+// Failures show the findings as check prints them.
+void PrintTo(const Finding& f, std::ostream* os) {
+    *os << (f.severity == Finding::Severity::fail ? "FAIL  " : "note  ") << f.what << "\n      " << f.fix << "\n";
+}
+}  // namespace crmsync::sender
 
 namespace {
 
@@ -195,6 +204,14 @@ TEST(MappingCheck, HubspotIdPropertyRules) {
     auto missing = check_mapping(SchemaCrm::hubspot, contacts_mapping("ext_idd", {}), f);
     ASSERT_EQ(missing.size(), 1u);
     EXPECT_EQ(missing[0].what, "HubSpot object contacts has no property \"ext_idd\" (the id property of public.contacts)");
+    // HubSpot's own record id needs no unique flag.
+    std::string with_object_id = kHubspotContacts;
+    with_object_id.insert(with_object_id.find("[") + 1,
+                          R"({"name":"hs_object_id","type":"number","fieldType":"number","hasUniqueValue":false,)"
+                          R"("modificationMetadata":{"readOnlyValue":true}},)");
+    MappingUnderCheck by_object_id{"public.contacts", "contacts", "crm_id", "bigint", "hs_object_id", {}};
+    EXPECT_EQ(check_mapping(SchemaCrm::hubspot, by_object_id, hubspot::read_properties("contacts", 200, with_object_id)),
+              std::vector<Finding>{});
     // email matches natively on contacts only.
     SchemaFetch deals = hubspot::read_properties("deals", 200, kHubspotContacts);
     MappingUnderCheck m{"public.deals", "deals", "email", "text", std::nullopt, {}};
@@ -242,6 +259,11 @@ TEST(MappingCheck, SalesforceIdAndFieldRules) {
 
     m.id_property = "Ext__c";
     EXPECT_EQ(check_mapping(SchemaCrm::salesforce, m, f), std::vector<Finding>{});
+    // API names are case-insensitive in Salesforce.
+    m.id_property = "ext__C";
+    m.columns = {{"first_name", "text", "firstname"}};
+    EXPECT_EQ(check_mapping(SchemaCrm::salesforce, m, f), std::vector<Finding>{});
+    m.columns = {{"email", "text", "Email"}, {"score", "numeric", "Score__c"}, {"account", "text", "AccountId"}};
 
     m.id_property = "Id";
     auto by_id = check_mapping(SchemaCrm::salesforce, m, f);

@@ -13,7 +13,8 @@ bool flag(const rapidjson::Value& object, const char* name) {
     return v && v->IsBool() && v->GetBool();
 }
 
-// "Property types": type is the stored kind (bool, enumeration, date, datetime, string, number,
+// "Property type and fieldType values" (https://developers.hubspot.com/docs/api/crm/properties):
+// type is the stored kind (bool, enumeration, date, datetime, string, number,
 // phone_number, ...); fieldType only says how the form shows it, except that an enumeration
 // shown as "checkbox" holds several values (";"-separated).
 CrmType normalise(std::string_view type, std::string_view field_type) {
@@ -36,8 +37,8 @@ std::string properties_path(std::string_view object) {
 }
 
 std::string write_scope(std::string_view object) {
-    // "Scopes": the standard objects have their own scopes; custom objects (p_<name>, 2-<id>)
-    // share crm.objects.custom.*.
+    // "Scopes" (https://developers.hubspot.com/docs/api/scopes): the standard objects have their
+    // own scopes; custom objects (p_<name>, 2-<id>) share crm.objects.custom.*.
     if (object.starts_with("p_") || object.starts_with("2-")) return "crm.objects.custom.write";
     return "crm.objects." + std::string(object) + ".write";
 }

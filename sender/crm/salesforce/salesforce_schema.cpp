@@ -13,7 +13,8 @@ bool flag(const rapidjson::Value& object, const char* name, bool fallback = fals
     return v && v->IsBool() ? v->GetBool() : fallback;
 }
 
-// "Field Types" (SOAP API Developer Guide, shared by REST describe): the text-like types take
+// "Field Types" (https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/field_types.htm,
+// the types REST describe reports): the text-like types take
 // any string; picklist values must be listed unless the picklist is unrestricted (combobox is).
 CrmType normalise(std::string_view type) {
     if (type == "string" || type == "email" || type == "phone" || type == "url" || type == "encryptedstring" ||
