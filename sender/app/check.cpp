@@ -4,14 +4,19 @@
 
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "auth/make_token_source.hpp"
 #include "auth/token_http.hpp"
 #include "core/request_body.hpp"
+#include "crm/hubspot/hubspot_schema.hpp"
+#include "crm/mapping_check.hpp"
 #include "crm/salesforce/salesforce_adapter.hpp"
+#include "crm/salesforce/salesforce_schema.hpp"
 #include "io/http_client.hpp"
 #include "io/libpq_handles.hpp"
 #include "io/replication_stream.hpp"
@@ -141,6 +146,49 @@ private:
                  "Map one: SELECT crmsync.map('" + config_.source.crm + "', 'public.contacts', 'contacts', 'email');");
         else
             pass(count + " table(s) mapped for crm \"" + config_.source.crm + "\"");
+        read_mappings(conn);
+    }
+
+    // Each mapping with the columns it sends and their types, for the schema check. A domain
+    // counts as its base type: that is what the plugin renders.
+    void read_mappings(PGconn* conn) {
+        const char* params[] = {config_.source.crm.c_str()};
+        PgResult r(PQexecParams(
+            conn,
+            "SELECT m.source::text, m.object, m.id_column, m.id_property IS NULL, coalesce(m.id_property, ''), "
+            "coalesce((SELECT format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE i.atttypid END, "
+            "                             CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE i.atttypmod END) "
+            "          FROM pg_catalog.pg_attribute i JOIN pg_catalog.pg_type t ON t.oid = i.atttypid "
+            "          WHERE i.attrelid = m.source AND i.attname = m.id_column AND i.attnum > 0 "
+            "            AND NOT i.attisdropped), ''), "
+            "a.attname IS NOT NULL, coalesce(a.attname::text, ''), "
+            "coalesce(format_type(CASE WHEN at.typtype = 'd' THEN at.typbasetype ELSE a.atttypid END, "
+            "                     CASE WHEN at.typtype = 'd' THEN at.typtypmod ELSE a.atttypmod END), ''), "
+            "coalesce(m.properties ->> a.attname::text, a.attname::text, '') "
+            "FROM crmsync.mappings m "
+            "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = m.source AND a.attnum > 0 AND NOT a.attisdropped "
+            "     AND (m.properties IS NULL OR m.properties ? a.attname::text) "
+            "LEFT JOIN pg_catalog.pg_type at ON at.oid = a.atttypid "
+            "WHERE m.crm = $1 ORDER BY m.source::text, a.attnum",
+            1, nullptr, params, nullptr, nullptr, 0));
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+            fail("cannot read the mapped columns' types: " + pq_error(conn),
+                 "GRANT SELECT ON crmsync.mappings TO the sender's role.");
+            return;
+        }
+        for (int row = 0; row < PQntuples(r.get()); ++row) {
+            auto value = [&](int column) { return std::string(PQgetvalue(r.get(), row, column)); };
+            if (mappings_.empty() || mappings_.back().table != value(0)) {
+                MappingUnderCheck m;
+                m.table = value(0);
+                m.object = value(1);
+                m.id_column = value(2);
+                if (value(3) != "t") m.id_property = value(4);
+                m.id_column_type = value(5);
+                mappings_.push_back(std::move(m));
+            }
+            if (value(6) == "t") mappings_.back().columns.push_back({value(7), value(8), value(9)});
+        }
     }
 
     // Initial sync and re-sync: the role's grants for them, and what crmsync.backfills says.
@@ -305,13 +353,76 @@ private:
             fail("CRM at " + base + " refused the token (HTTP " + std::to_string(status) + ")",
                  "Check target.token_file / token_env: the token must be valid and allowed to write the mapped "
                  "objects.");
-        else
+        else {
             pass("CRM reachable at " + base + " (HTTP " + std::to_string(status) +
                  " to a probe that changes nothing)");
+            check_schema(http, base);
+        }
+    }
+
+    // Every mapping against its object's schema as the CRM describes it (crm/mapping_check.hpp).
+    void check_schema(HttpClient& http, const std::string& base) {
+        if (mappings_.empty()) return;
+        if (config_.target.format == Format::webhook) {
+            pass("webhook format: no CRM schema to check the mappings against");
+            return;
+        }
+        const bool hubspot = config_.target.format == Format::hubspot;
+        const std::string version =
+            config_.target.api_version.empty() ? std::string(kDefaultSalesforceApiVersion) : config_.target.api_version;
+        std::map<std::string, SchemaFetch> schemas;  // one request per object, however many tables map to it
+        for (const auto& m : mappings_) {
+            if (schemas.count(m.object)) continue;
+            HttpRequest request;
+            request.id = 2;
+            request.method = "GET";
+            request.url = join_url(base, hubspot ? hubspot::properties_path(m.object)
+                                                 : salesforce::describe_path(version, m.object));
+            auto answer = exchange(http, std::move(request));
+            if (!answer) {
+                fail("no answer reading the schema of " + m.object + " at " + base, "Check target.url, DNS, the proxy "
+                     "and the firewall.");
+                return;
+            }
+            schemas[m.object] = hubspot ? hubspot::read_properties(m.object, answer->status, answer->body)
+                                        : salesforce::read_describe(m.object, answer->status, answer->body);
+        }
+        for (const auto& m : mappings_) {
+            auto findings = check_mapping(hubspot ? SchemaCrm::hubspot : SchemaCrm::salesforce, m, schemas[m.object]);
+            bool failed = false;
+            for (const auto& f : findings) {
+                if (f.severity == Finding::Severity::fail) {
+                    failed = true;
+                    fail(f.what, f.fix);
+                } else {
+                    note(f.what, f.fix);
+                }
+            }
+            if (!failed)
+                pass("mapping of " + m.table + " fits the " + (hubspot ? "HubSpot" : "Salesforce") + " schema of " +
+                     m.object);
+        }
+    }
+
+    // One request, waited for; nullopt when no HTTP answer came in time.
+    std::optional<HttpResponse> exchange(HttpClient& http, HttpRequest request) {
+        http.submit(std::move(request));
+        std::vector<curl_waitfd> none;
+        auto deadline = std::chrono::steady_clock::now() + config_.target.timeout + std::chrono::seconds(1);
+        while (std::chrono::steady_clock::now() < deadline) {
+            http.poll(none, std::chrono::milliseconds(100));
+            auto done = http.take_completed();
+            if (!done.empty()) {
+                if (done.front().status == 0) return std::nullopt;
+                return std::move(done.front());
+            }
+        }
+        return std::nullopt;
     }
 
     const Config& config_;
     int failures_ = 0;
+    std::vector<MappingUnderCheck> mappings_;
 };
 
 }  // namespace

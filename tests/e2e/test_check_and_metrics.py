@@ -5,6 +5,8 @@ import socket
 import subprocess
 import urllib.request
 
+import json
+
 import pytest
 
 from harness import MockCrm, Sender, SENDER_BIN, wait_until
@@ -109,6 +111,90 @@ def test_check_names_each_problem(cluster, secured_crm, workdir, token_file):
 
     for text in (result.stdout, result.stderr):
         assert TOKEN not in text
+
+
+def fail_line(stdout, what, fix):
+    """A FAIL line and its fix on the next line, as check prints them."""
+    return f"FAIL  {what}\n      {fix}\n" in stdout
+
+
+def test_check_validates_mappings_against_the_crm_schema(cluster, secured_crm, workdir, token_file):
+    # The scenario's mappings fit the schema the mock was given (scenario.CRM_SCHEMA).
+    mapped(cluster, "schk")
+    sender = Sender(workdir, "schk", "hubspot", cluster.conninfo, secured_crm.url(), token_file=token_file)
+    result = check(sender.config)
+    assert result.returncode == 0, result.stdout
+    for table in ("companies", "contacts", "deals"):
+        assert f"ok    mapping of {table} fits the HubSpot schema of {table}" in result.stdout
+    assert "note  HubSpot property deals.dealstage is an enumeration (enumeration/radio)" in result.stdout
+
+    def remap(table, obj, key, id_property, properties):
+        cluster.query("SELECT crmsync.map('schk', %s, %s, %s, id_property => %s, properties => %s::jsonb)",
+                      (table, obj, key, id_property, json.dumps(properties)))
+
+    remap("contacts", "contacts", "email", None,
+          {"email": "email", "first_name": "firstnme", "notes": "score", "updated_at": "lastmodifieddate"})
+    remap("deals", "deals", "id", "dealname", {"id": "dealname", "amount": "amount"})
+    remap("companies", "compnies", "id", "company_ext_id", {"id": "company_ext_id"})
+    result = check(sender.config)
+    assert result.returncode == 1, result.stdout
+    out = result.stdout
+    # A property the object does not have.
+    assert fail_line(out, 'HubSpot object contacts has no property "firstnme" (column first_name of contacts is mapped to it)',
+                     "Create it in HubSpot (Settings > Properties) with that internal name, or map to an existing "
+                     "property with crmsync.map() (close names: firstname).")
+    # A column whose type the property refuses.
+    assert fail_line(out, "column notes (text) of contacts does not fit HubSpot property contacts.score, a number "
+                          "property (number/number)",
+                     "A number property takes integer, numeric, real and double precision columns: map a column of "
+                     "such a type (a view or generated column can convert it), map to a string property, or change "
+                     "the property's type in HubSpot.")
+    # A property only HubSpot sets.
+    assert fail_line(out, "HubSpot property contacts.lastmodifieddate is read-only (calculated, or set only by HubSpot): "
+                          "column updated_at of contacts is mapped to it",
+                     "Remove the column from the mapping's properties with crmsync.map(), or map it to a writable "
+                     "property.")
+    # An id property without unique values.
+    assert fail_line(out, "HubSpot property deals.dealname (the id property of deals) does not have unique values: "
+                          "HubSpot cannot upsert by it",
+                     "HubSpot upserts only by a property with hasUniqueValue true, which is set when the property is "
+                     "created: create one and name it as id_property with crmsync.map().")
+    # An object the token cannot write because HubSpot has no such object. (A token lacking the
+    # object's scope answers 403, named as crm.objects.<object>.write: the mock has no per-scope
+    # tokens, so only the unit tests cover that line.)
+    assert fail_line(out, 'HubSpot has no object type "compnies" (companies is mapped to it; HTTP 400: Unable to infer '
+                          'object type from: compnies)',
+                     "Fix the object with crmsync.map(): contacts, companies, deals, tickets, ..., or a custom "
+                     "object's p_<name> or objectTypeId 2-<id>.")
+    assert TOKEN not in result.stdout + result.stderr
+    cluster.query("DELETE FROM crmsync.mappings WHERE crm = 'schk'")
+
+
+def test_check_validates_salesforce_mappings(cluster, secured_crm, workdir, token_file):
+    cluster.query("DELETE FROM crmsync.mappings WHERE crm = 'schksf'")
+    map_tables(cluster, "schksf", "salesforce")
+    sender = Sender(workdir, "schksf", "salesforce", cluster.conninfo, secured_crm.url(), token_file=token_file)
+    result = check(sender.config)
+    assert result.returncode == 0, result.stdout
+    for table, obj in (("companies", "Account"), ("contacts", "Contact"), ("deals", "Deal__c")):
+        assert f"ok    mapping of {table} fits the Salesforce schema of {obj}" in result.stdout
+    assert "note  Salesforce field Contact.Email (the id property of contacts) is idLookup but not unique" in result.stdout
+
+    cluster.query("SELECT crmsync.map('schksf', 'deals', 'Deal__c', 'id', id_property => 'Stage__c', "
+                  "properties => '{\"id\": \"Stage__c\", \"close_date\": \"Amount__c\"}')")
+    cluster.query("SELECT crmsync.map('schksf', 'companies', 'Acount', 'id', id_property => 'External_Id__c')")
+    result = check(sender.config)
+    assert result.returncode == 1, result.stdout
+    out = result.stdout
+    assert fail_line(out, "Salesforce field Deal__c.Stage__c (the id property of deals) is not an External ID field: "
+                          "Salesforce cannot upsert by it",
+                     "Mark it External ID (and Unique) in Setup, or name an External ID field as id_property with "
+                     "crmsync.map().")
+    assert "FAIL  column close_date (date) of deals does not fit Salesforce field Deal__c.Amount__c, a number " \
+           "property (currency)" in out
+    assert 'FAIL  Salesforce has no sObject "Acount" the integration user can see (companies is mapped to it; ' \
+           "HTTP 404: NOT_FOUND: The requested resource does not exist)" in out
+    cluster.query("DELETE FROM crmsync.mappings WHERE crm = 'schksf'")
 
 
 def test_check_reports_backfill_grants_and_progress(cluster, secured_crm, workdir, token_file):
