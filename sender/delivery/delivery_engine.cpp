@@ -395,7 +395,9 @@ void DeliveryEngine::on_response(HttpResponse response, Clock::time_point now) {
         log_warning("waiting for the CRM's daily request budget: " + verdict.error + "; every request waits " +
                     std::to_string(std::chrono::duration_cast<std::chrono::seconds>(wait).count()) +
                     " s, then one probes whether it is back");
-    } else if (response.status != 0 && !metrics_.quota_wait().empty()) {
+    } else if (response.status != 0 && !metrics_.quota_wait().empty() && pacer_.pause_reason(now).empty()) {
+        // Only an answer to a request sent after the pause ended says the budget is back: one
+        // sent before the CRM ran out can be accepted after another lane's 429 started the pause.
         metrics_.set_quota_wait("", {});
         log_info("the CRM takes requests again after its daily budget was used up");
     }

@@ -288,3 +288,39 @@ TEST_F(EngineTest, PacesToTheBudgetTheCrmReports) {
     EXPECT_TRUE(all_settled());
     EXPECT_EQ(metrics_.quota_window_remaining.load(), 0);
 }
+
+TEST_F(EngineTest, AnAcceptanceOfARequestSentBeforeTheDailyPauseDoesNotEndIt) {
+    start(Format::salesforce, sf_upserts({"a@x"}));
+    // A second transaction, sent on another lane while the first is in flight.
+    std::string second = message("upsert", "Contact", "b@x", 1, sf_contact("b@x"));
+    second.replace(second.find("0/100"), 5, "0/200");
+    auto parsed = parse_plugin_message(second);
+    ASSERT_TRUE(parsed) << parsed.error();
+    ASSERT_TRUE(tracker_.on_message(parsed->event_id()));
+    Batcher batcher(BatcherOptions{Format::salesforce, 200, 1, 0ms, true});
+    ASSERT_TRUE(batcher.add(second, *parsed, t0));
+    ASSERT_TRUE(tracker_.on_commit(Lsn{0x200}, Lsn{0x280}, 1));
+    auto batch = batcher.take_ready(t0);
+    ASSERT_TRUE(batch);
+    batch->lane = 1;
+    batch->sequence = 2;
+    engine_->start(std::move(*batch), t0);
+    ASSERT_EQ(http_.sent.size(), 2u);
+    HttpRequest sent_first = http_.take();
+    HttpRequest sent_second = http_.take();
+
+    // The second runs into the daily limit; the first, sent before, is accepted after that.
+    engine_->on_response(answer(sent_second, 403,
+                                R"([{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}])"),
+                         t0 + 100ms);
+    engine_->on_response(answer(sent_first, 200, R"([{"id":"1","success":true,"errors":[]}])"), t0 + 200ms);
+    EXPECT_NE(metrics_.quota_wait().find("REQUEST_LIMIT_EXCEEDED"), std::string::npos);
+    EXPECT_TRUE(http_.sent.empty());
+
+    // The probe after the pause is what says the budget is back.
+    engine_->on_timer(t0 + 100ms + 5min);
+    ASSERT_EQ(http_.sent.size(), 1u);
+    respond(200, R"([{"id":"2","success":true,"errors":[]}])", t0 + 100ms + 5min);
+    EXPECT_EQ(metrics_.quota_wait(), "");
+    EXPECT_EQ(tracker_.flushable_lsn(), Lsn{0x280});
+}
