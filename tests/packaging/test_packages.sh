@@ -232,7 +232,7 @@ SQL
 [ "$(psql_ -c "SELECT extversion FROM pg_extension WHERE extname = 'crmsync'")" = 0.1.0 ] \
     || fail "CREATE EXTENSION crmsync did not install version 0.1.0"
 
-/usr/bin/crmsync-mock-crm --listen 127.0.0.1:0 --port-file "$WORK/mock.port" --token "$TOKEN" --quiet \
+/usr/bin/crmsync-mock-crm --listen 127.0.0.1:0 --port-file "$WORK/mock.port" --token "$TOKEN" --quiet --latency 0 \
     >/dev/null 2>"$WORK/mock.log" &
 mock_pid=$!
 for _ in $(seq 100); do [ -s "$WORK/mock.port" ] && break; sleep 0.1; done
@@ -240,6 +240,10 @@ for _ in $(seq 100); do [ -s "$WORK/mock.port" ] && break; sleep 0.1; done
 MOCK="http://127.0.0.1:$(cat "$WORK/mock.port")"
 # A record with this value is rejected (400): the sender dead-letters it.
 curl -fsS -X POST -H 'Content-Type: application/json' -d '{"reject_value":"POISON"}' "$MOCK/_mock/faults" >/dev/null
+# "score" is a custom property: created in HubSpot before syncing, as a user would.
+curl -fsS -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
+    -d '{"name":"score","label":"Score","type":"number","fieldType":"number","groupName":"contactinformation"}' \
+    "$MOCK/crm/v3/properties/contacts" >/dev/null || fail "could not create the HubSpot property score in the mock"
 
 # As under crmsync-sender@pkgtest.service: the config in /etc/crmsync, the token
 # root-only next to it, the sender as the crmsync user reading its credential copy.
