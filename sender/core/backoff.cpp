@@ -8,18 +8,14 @@
 
 namespace crmsync::sender {
 
-namespace {
-
-Backoff::RandomSource default_random_source() {
+Backoff::RandomSource Backoff::seeded_random_source() {
     std::random_device device;
     auto engine = std::make_shared<std::mt19937_64>((std::uint64_t{device()} << 32) | device());
     return [engine] { return (*engine)(); };
 }
 
-}  // namespace
-
 Backoff::Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap)
-    : Backoff(base, cap, default_random_source()) {}
+    : Backoff(base, cap, seeded_random_source()) {}
 
 Backoff::Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, RandomSource random)
     : base_(std::max(base, std::chrono::milliseconds(1))), cap_(std::max(cap, base_)), random_(std::move(random)) {}

@@ -18,6 +18,8 @@ class Backoff {
 public:
     // Uniformly distributed 64-bit values; injectable so tests can pin the jitter.
     using RandomSource = std::function<std::uint64_t()>;
+    // Seeded from std::random_device; copies share one generator.
+    static RandomSource seeded_random_source();
 
     Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap);  // seeded from std::random_device
     Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, RandomSource random);

@@ -32,18 +32,8 @@ constexpr auto kHoldCap = std::chrono::milliseconds(60'000);
 DeliveryEngine::DeliveryEngine(const Config& config, CrmAdapter& adapter, HttpTransport& http, FlushTracker& tracker,
                                DeadLetterWriter dead_letters, CommitTimeLookup commit_time, Metrics& metrics,
                                TokenRenewal renew_token)
-    : config_(config),
-      adapter_(adapter),
-      http_(http),
-      tracker_(tracker),
-      dead_letters_(std::move(dead_letters)),
-      commit_time_(std::move(commit_time)),
-      metrics_(metrics),
-      renew_token_(std::move(renew_token)),
-      base_url_(config.target.url),
-      backoff_(kRetryBase, kRetryCap),
-      hold_backoff_(kHoldBase, kHoldCap),
-      pacer_(config.delivery.rate_limit, config.delivery.max_in_flight) {}
+    : DeliveryEngine(config, adapter, http, tracker, std::move(dead_letters), std::move(commit_time), metrics,
+                     std::move(renew_token), Backoff::seeded_random_source()) {}
 
 DeliveryEngine::DeliveryEngine(const Config& config, CrmAdapter& adapter, HttpTransport& http, FlushTracker& tracker,
                                DeadLetterWriter dead_letters, CommitTimeLookup commit_time, Metrics& metrics,

@@ -28,27 +28,26 @@ OBJECTS = {
 # CRM_SCHEMA declares, as a user sets them up before syncing. HubSpot matches on a property
 # with unique values (hasUniqueValue) and Salesforce on an External ID field (or an idLookup
 # field such as Contact.Email), so companies get one of their own.
+_HUBSPOT_CONTACTS = dict(id_property=None, properties={
+    "email": "email", "first_name": "firstname", "last_name": "lastname", "score": "score",
+    "active": "active", "updated_at": "lastmodified", "tags": "tags", "notes": "notes"})
+_HUBSPOT_DEALS = dict(id_property="deal_ext_id", properties={
+    "id": "deal_ext_id", "name": "dealname", "amount": "amount", "stage": "dealstage",
+    "close_date": "closedate", "attrs": "attrs"})
 MAPPINGS = {
+    # The webhook keeps HubSpot's names; its companies need no id property of their own.
     "webhook": {
         "companies": dict(id_property=None, properties={
             "domain": "domain", "name": "name", "employees": "numberofemployees", "founded": "founded"}),
-        "contacts": dict(id_property=None, properties={
-            "email": "email", "first_name": "firstname", "last_name": "lastname", "score": "score",
-            "active": "active", "updated_at": "lastmodified", "tags": "tags", "notes": "notes"}),
-        "deals": dict(id_property="deal_ext_id", properties={
-            "id": "deal_ext_id", "name": "dealname", "amount": "amount", "stage": "dealstage",
-            "close_date": "closedate", "attrs": "attrs"}),
+        "contacts": _HUBSPOT_CONTACTS,
+        "deals": _HUBSPOT_DEALS,
     },
     "hubspot": {
         "companies": dict(id_property="company_ext_id", properties={
             "id": "company_ext_id", "domain": "domain", "name": "name", "employees": "numberofemployees",
             "founded": "founded"}),
-        "contacts": dict(id_property=None, properties={
-            "email": "email", "first_name": "firstname", "last_name": "lastname", "score": "score",
-            "active": "active", "updated_at": "lastmodified", "tags": "tags", "notes": "notes"}),
-        "deals": dict(id_property="deal_ext_id", properties={
-            "id": "deal_ext_id", "name": "dealname", "amount": "amount", "stage": "dealstage",
-            "close_date": "closedate", "attrs": "attrs"}),
+        "contacts": _HUBSPOT_CONTACTS,
+        "deals": _HUBSPOT_DEALS,
     },
     "salesforce": {
         "companies": dict(id_property="External_Id__c", properties={
