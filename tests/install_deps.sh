@@ -8,6 +8,7 @@ packages=(
     postgresql-15-wal2json postgresql-15-decoderbufs
     rapidjson-dev libtomlplusplus-dev libcli11-dev libcpp-httplib-dev
     libcurl4-openssl-dev libsystemd-dev libssl-dev
+    libhowardhinnant-date-dev tzdata
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-pytest python3-psycopg2 curl ca-certificates
     dpkg-dev debhelper postgresql-server-dev-all rpm

@@ -579,7 +579,7 @@ int run_sender(const Config& config, const RunOptions& options) {
     Credentials credentials(config, http);
     log_info("token: " + credentials.describe());
     // Outlives sessions: what it verified about the CRM stays known across reconnections.
-    std::unique_ptr<CrmAdapter> adapter = make_adapter(config.target.format, config.target.api_version);
+    std::unique_ptr<CrmAdapter> adapter = make_adapter(config.target.format, AdapterOptions{config.target.api_version, config.target.time_zone});
     DeadLetterStore dead_letters(config.source.conninfo, config.source.crm);
     SignalWatch signals;
     ProgressDisplay display(options.progress_bar);

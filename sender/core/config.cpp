@@ -37,6 +37,7 @@ constexpr KeySpec kKeys[] = {
     {"target", "format", Kind::string},          {"target", "url", Kind::string},
     {"target", "token_file", Kind::string},      {"target", "token_env", Kind::string},
     {"target", "timeout_ms", Kind::integer},     {"target", "api_version", Kind::string},
+    {"target", "time_zone", Kind::string},
     {"delivery", "batch_max_records", Kind::integer},
     {"delivery", "linger_ms", Kind::integer},    {"delivery", "max_in_flight", Kind::integer},
     {"delivery", "rate_limit", Kind::string},    {"delivery", "on_reject", Kind::string},
@@ -647,6 +648,12 @@ void ConfigReader::build() {
             error(origin_of("target", "api_version"),
                   "[target] api_version = " + in_quotes(*version) + " is not accepted; expected " + expected);
         config.target.api_version = *version;
+    }
+    if (auto zone_name = get_string("target", "time_zone")) {
+        if (auto zone = WallClockZone::named(*zone_name))
+            config.target.time_zone = std::move(*zone);
+        else
+            error(origin_of("target", "time_zone"), "[target] time_zone = " + in_quotes(*zone_name) + ": " + zone.error());
     }
     load_token(config);
     load_auth(config, format_known);

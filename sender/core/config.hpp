@@ -19,6 +19,7 @@
 
 #include "core/crm_record.hpp"
 #include "core/rate_limiter.hpp"
+#include "core/wall_clock_zone.hpp"
 #include "core/secret.hpp"
 
 namespace crmsync::sender {
@@ -44,6 +45,9 @@ struct TargetConfig {
     std::string token_env;             // the variable's name when the token came from the environment
     std::chrono::milliseconds timeout{10'000};
     std::string api_version;         // empty: the adapter's default (hubspot v3, salesforce v59.0)
+    // The zone of the database's wall-clock times: a `timestamp` is read in it when a datetime
+    // property needs an instant, and a date property takes a `timestamptz`'s day in it.
+    WallClockZone time_zone;
 };
 
 // How the sender gets its bearer token (sender/auth/). static: target.token_file / token_env,

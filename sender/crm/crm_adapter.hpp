@@ -9,6 +9,10 @@
 //   verify                a "not found" is "done" only if the target object and its id field
 //                         exist (Salesforce delete by external id): confirm that once per
 //                         target (describe), then send the part again.
+//   schema -> send        an upsert's values are converted to the target's property types
+//                         (value_conversion.hpp), which needs the object's schema: read it
+//                         before the first upsert of the object and after the CRM refused
+//                         one of its properties or values (schema_cache.hpp).
 #pragma once
 
 #include <chrono>
@@ -25,10 +29,11 @@
 #include "core/quota_pacer.hpp"
 #include "core/request_body.hpp"
 #include "core/result.hpp"
+#include "crm/value_conversion.hpp"
 
 namespace crmsync::sender {
 
-enum class Stage { send, lookup, by_crm_id, verify };
+enum class Stage { send, lookup, by_crm_id, verify, schema };
 
 // The records of one request: the batch's target and the entries of the part being sent.
 struct PartView {
@@ -103,9 +108,22 @@ public:
 
     // What the answer's headers say about the request budget; empty when the CRM says nothing.
     virtual QuotaReport quota(const CrmAnswer&) const { return {}; }
+
+    // True when `part` is to be converted with a schema the adapter has not read (yet, or
+    // again): the engine sends Stage::schema first. Its answer is classified `accepted`, with
+    // `error` set when the schema could not be read (the values then go out as rendered).
+    virtual bool needs_schema(const Batch&) const { return false; }
+    // Converts each record of a Stage::send part to its properties' types, in place; the
+    // records that cannot be sent (a value its property cannot take), by index into
+    // part.entries, with the reason. The engine dead-letters those and sends the rest.
+    virtual std::vector<RecordOutcome> convert(Batch&) const { return {}; }
 };
 
-// api_version: target.api_version; empty = the adapter's default (HubSpot "v3", Salesforce "v59.0").
-std::unique_ptr<CrmAdapter> make_adapter(Format format, const std::string& api_version = {});
+struct AdapterOptions {
+    std::string api_version;  // target.api_version; empty = the adapter's default (HubSpot "v3", Salesforce "v59.0")
+    WallClockZone time_zone;  // target.time_zone
+};
+
+std::unique_ptr<CrmAdapter> make_adapter(Format format, const AdapterOptions& options = {});
 
 }  // namespace crmsync::sender

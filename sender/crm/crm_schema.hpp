@@ -1,6 +1,7 @@
 // What a CRM says an object's properties are, in one CRM-neutral shape: read by `check` to
-// validate the mappings, and meant for the delivery side's value conversion later. Filled by
-// hubspot/hubspot_schema.cpp (properties API) and salesforce/salesforce_schema.cpp (describe).
+// validate the mappings, and by the adapters to convert values to the property types
+// (value_conversion.hpp). Filled by hubspot/hubspot_schema.cpp (properties API) and
+// salesforce/salesforce_schema.cpp (describe).
 #pragma once
 
 #include <string>
@@ -26,6 +27,9 @@ struct CrmProperty {
     bool updatable = true;
     bool writable() const { return creatable || updatable; }
     std::vector<std::string> options;  // enumeration / picklist values (active ones only)
+    // Only listed options are taken: every HubSpot enumeration; a Salesforce picklist with
+    // restrictedPicklist (the others take any value).
+    bool restricted_options = false;
 };
 
 struct CrmObjectSchema {

@@ -11,11 +11,15 @@ std::optional<std::string_view> CrmAnswer::header(std::string_view lower_case_na
     return std::nullopt;
 }
 
-std::unique_ptr<CrmAdapter> make_adapter(Format format, const std::string& api_version) {
+std::unique_ptr<CrmAdapter> make_adapter(Format format, const AdapterOptions& options) {
     switch (format) {
-        case Format::hubspot: return std::make_unique<HubspotAdapter>(api_version.empty() ? "v3" : api_version);
+        case Format::hubspot:
+            return std::make_unique<HubspotAdapter>(options.api_version.empty() ? "v3" : options.api_version,
+                                                    options.time_zone);
         case Format::salesforce:
-            return std::make_unique<SalesforceAdapter>(api_version.empty() ? std::string(kDefaultSalesforceApiVersion) : api_version);
+            return std::make_unique<SalesforceAdapter>(
+                options.api_version.empty() ? std::string(kDefaultSalesforceApiVersion) : options.api_version,
+                options.time_zone);
         case Format::webhook: break;
     }
     return std::make_unique<WebhookAdapter>();

@@ -28,7 +28,7 @@ std::string takes(CrmType type) {
     switch (type) {
         case CrmType::number: return "integer, numeric, real and double precision columns";
         case CrmType::boolean: return "boolean columns";
-        case CrmType::date: return "date columns (a timestamp carries a time of day a date property refuses)";
+        case CrmType::date: return "date, timestamp and timestamptz columns (a timestamp goes out as its day)";
         case CrmType::datetime: return "timestamp, timestamptz and date columns";
         case CrmType::id:
         case CrmType::reference: return "text columns holding record ids";
@@ -256,7 +256,9 @@ TypeFit type_fit(std::string_view pg_type, CrmType property_type) {
         case CrmType::number:
             return kind == PgKind::integer || kind == PgKind::numeric ? TypeFit::fits : TypeFit::does_not_fit;
         case CrmType::boolean: return kind == PgKind::boolean ? TypeFit::fits : TypeFit::does_not_fit;
-        case CrmType::date: return kind == PgKind::date ? TypeFit::fits : TypeFit::does_not_fit;
+        // A timestamp goes out as its calendar day (crm/value_conversion.hpp, target.time_zone).
+        case CrmType::date:
+            return kind == PgKind::date || kind == PgKind::timestamp ? TypeFit::fits : TypeFit::does_not_fit;
         // A date is an ISO 8601 datetime at midnight.
         case CrmType::datetime:
             return kind == PgKind::timestamp || kind == PgKind::date ? TypeFit::fits : TypeFit::does_not_fit;

@@ -102,16 +102,24 @@ void DeliveryEngine::send_front(ActiveBatch& active, Clock::time_point now) {
     Part& part = active.parts.front();
     if (part.not_before > active.send_at) active.send_at = part.not_before;
     if (now < active.send_at) return;
+    if (part.stage == Stage::send && adapter_.needs_schema(active.batch)) {
+        Part schema;
+        schema.stage = Stage::schema;
+        schema.indices = part.indices;
+        active.parts.push_front(std::move(schema));
+    }
     if (!pacer_.try_acquire(now)) {
         active.send_at = pacer_.next_available(now);
         return;
     }
-    Batch sub = sub_batch(active, part);
-    auto built = adapter_.build(part.stage, sub, part.crm_ids);
+    Part& front = active.parts.front();
+    Batch sub = sub_batch(active, front);
+    if (front.stage == Stage::send && !convert_or_dead_letter(active, sub, now)) return;
+    auto built = adapter_.build(front.stage, sub, front.crm_ids);
     if (!built) {
         // Cannot happen for messages the Batcher accepted; dead-letter rather than spin.
         Outcomes all;
-        for (std::size_t i : part.indices) all.emplace_back(i, "could not build the request: " + built.error());
+        for (std::size_t i : front.indices) all.emplace_back(i, "could not build the request: " + built.error());
         if (dead_letter(active, all, 0)) {
             active.parts.pop_front();
             finish_part(active, now);
@@ -125,12 +133,45 @@ void DeliveryEngine::send_front(ActiveBatch& active, Clock::time_point now) {
     http.url = join_url(base_url_, request.path);
     http.body = std::move(request.body);
     if (!request.idempotency_key.empty()) http.headers.push_back("Idempotency-Key: " + request.idempotency_key);
-    if (part.stage != Stage::verify)
+    if (front.stage != Stage::verify && front.stage != Stage::schema)
         if (std::string oldest = oldest_commit_time(sub); !oldest.empty())
             http.headers.push_back("X-Crmsync-Commit-Time: " + oldest);
     active.request_id = http.id;
     batch_by_request_[http.id] = active.batch.sequence;
     http_.submit(std::move(http));
+}
+
+bool DeliveryEngine::convert_or_dead_letter(ActiveBatch& active, Batch& sub, Clock::time_point now) {
+    std::vector<RecordOutcome> refused = adapter_.convert(sub);
+    if (refused.empty()) return true;
+    Part& part = active.parts.front();
+    Outcomes rejected;
+    std::vector<bool> drop(part.indices.size(), false);
+    for (const RecordOutcome& r : refused) {
+        if (r.index >= part.indices.size() || drop[r.index]) continue;
+        drop[r.index] = true;
+        rejected.emplace_back(part.indices[r.index], r.error);
+    }
+    if (!dead_letter(active, rejected, 0)) {
+        if (stop_reason_) return false;
+        active.send_at = now + std::chrono::seconds(1);  // crmsync.dead_letters could not be written
+        return false;
+    }
+    Part kept = part;
+    kept.indices.clear();
+    kept.crm_ids.clear();
+    std::vector<BatchEntry> entries;
+    for (std::size_t k = 0; k < part.indices.size(); ++k) {
+        if (drop[k]) continue;
+        kept.indices.push_back(part.indices[k]);
+        entries.push_back(std::move(sub.entries[k]));
+    }
+    sub.entries = std::move(entries);
+    part = std::move(kept);
+    if (!part.indices.empty()) return true;
+    active.parts.pop_front();
+    finish_part(active, now);
+    return false;
 }
 
 void DeliveryEngine::settle(const BatchEntry& entry, std::chrono::system_clock::time_point now, bool accepted) {
@@ -253,10 +294,12 @@ void DeliveryEngine::on_accepted(ActiveBatch& active, const ResponseVerdict& ver
             }
         }
         if (!act.indices.empty()) active.parts.push_front(std::move(act));
+    } else if (part.stage == Stage::schema) {
+        if (!verdict.error.empty()) log_warning(verdict.error);
     } else if (part.stage != Stage::verify) {
         for (std::size_t i : part.indices) settle(active.batch.entries[i], wall_now, true);
     }
-    // Stage::verify: the part that asked for it is next in line and is sent again.
+    // Stage::verify and Stage::schema: the part that asked for it is next in line and is sent again.
     finish_part(active, now);
 }
 

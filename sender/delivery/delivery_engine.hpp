@@ -15,6 +15,9 @@
 //                       tried again every 1 s to 60 s until the operator has fixed it; the
 //                       error is in the log, /metrics and /healthz
 //   verify_target       confirm the target (adapter Stage::verify), then send the part again
+// Before an upsert goes out, the adapter converts its values to the target's property types,
+// reading the object's schema first when it needs it (Stage::schema); a record with a value
+// its property cannot take is dead-lettered without a request.
 // Every request first passes the QuotaPacer: delivery.rate_limit, the budget the CRM reports in
 // its headers, and a pause of every lane while the CRM's daily budget is gone.
 #pragma once
@@ -101,6 +104,9 @@ private:
     using Outcomes = std::vector<std::pair<std::size_t, std::string>>;  // batch entry index, error
 
     void send_front(ActiveBatch& active, Clock::time_point now);
+    // Converts a Stage::send part's records to the target's property types (CrmAdapter::convert)
+    // and dead-letters those refused; false when nothing is left to send now.
+    bool convert_or_dead_letter(ActiveBatch& active, Batch& sub, Clock::time_point now);
     void finish_part(ActiveBatch& active, Clock::time_point now);
     void settle(const BatchEntry& entry, std::chrono::system_clock::time_point now, bool accepted);
     bool dead_letter(ActiveBatch& active, const Outcomes& rejected, long status);

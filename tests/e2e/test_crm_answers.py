@@ -271,3 +271,93 @@ private_key_file = "{key}"
     finally:
         run.close()
         mock.stop()
+
+
+def typed_config(run, zone):
+    with open(run.sender.config) as f:
+        config = f.read()
+    with open(run.sender.config, "w") as f:  # [target] is written by the harness
+        f.write(config.replace("timeout_ms = 5000", f'timeout_ms = 5000\ntime_zone = "{zone}"'))
+
+
+TYPED_TABLE = """
+DROP TABLE IF EXISTS typed;
+CREATE TABLE typed (id bigint PRIMARY KEY, email text NOT NULL, seen_at timestamptz, met_at timestamp,
+                    vip text, stage text);
+ALTER TABLE typed REPLICA IDENTITY FULL;
+"""
+TYPED_ROWS = """
+INSERT INTO typed VALUES
+  (1, 'a@example.com', '2026-05-06 23:30:00+00', '2026-05-06 09:15:00.250', 'yes', 'lead'),
+  (2, 'b@example.com', '2026-01-10 12:00:00+00', '2026-01-10 23:59:59', 'f', 'customer'),
+  (3, 'c@example.com', NULL, NULL, NULL, NULL),
+  (4, 'd@example.com', '2026-03-29 00:30:00+00', '2026-03-29 02:30:00', 'true', 'Lead');
+"""
+
+
+# Point 8 (values as the property's type takes them, docs/mapping.md "Property types"), HubSpot:
+# a timestamptz into a date property goes out as its day in target.time_zone (HubSpot refuses
+# any other time of day than midnight), a timestamp without zone into a datetime is read in that
+# zone, "yes"/"f" into a booleancheckbox become "true"/"false", and an enumeration value that is
+# not one of the options ("Lead" for "lead") is dead-lettered naming property, type and value,
+# without a request. Without conversion the mock (HubSpot's documented validation) refuses rows 1,
+# 2 and 4.
+def test_hubspot_values_are_converted_to_the_property_types(run_factory, mock_crm):
+    run = run_factory("hstyped", "hubspot")
+    typed_config(run, "Europe/Berlin")
+    for prop in ({"name": "first_seen_day", "label": "First seen", "type": "date", "fieldType": "date"},
+                 {"name": "last_meeting", "label": "Last meeting", "type": "datetime", "fieldType": "date"},
+                 {"name": "vip", "label": "VIP", "type": "bool", "fieldType": "booleancheckbox",
+                  "options": [{"label": "Yes", "value": "true"}, {"label": "No", "value": "false"}]}):
+        mock_crm.create_hubspot_property("contacts", dict(prop, groupName="contactinformation"))
+    run.cluster.query("SELECT crmsync.unmap(%s, t) FROM unnest(ARRAY['contacts', 'companies', 'deals']::regclass[]) t",
+                      (run.crm,))
+    run.cluster.query(TYPED_TABLE)
+    run.cluster.query("""SELECT crmsync.map(%s, 'typed', 'contacts', 'email', properties => '{"email":"email",
+                         "seen_at":"first_seen_day","met_at":"last_meeting","vip":"vip","stage":"lifecyclestage"}')""",
+                      (run.crm,))
+    run.start_sender()
+    run.cluster.query(TYPED_ROWS)
+    run.wait_delivered()
+    held = mock_crm.state()["contacts"]
+    pick = lambda key: {k: held[key].get(k) for k in ("first_seen_day", "last_meeting", "vip", "lifecyclestage")}
+    # 23:30 UTC is 01:30 the next day in Berlin; 09:15 Berlin summer time is 07:15 UTC.
+    assert pick("a@example.com") == {"first_seen_day": "2026-05-07", "last_meeting": "2026-05-06T07:15:00.250Z",
+                                     "vip": "true", "lifecyclestage": "lead"}
+    assert pick("b@example.com") == {"first_seen_day": "2026-01-10", "last_meeting": "2026-01-10T22:59:59.000Z",
+                                     "vip": "false", "lifecyclestage": "customer"}
+    assert pick("c@example.com") == {"first_seen_day": "", "last_meeting": "", "vip": "", "lifecyclestage": ""}
+    assert "d@example.com" not in held
+    [(key, error)] = dead_letters(run)
+    assert key == "d@example.com"
+    assert error.startswith('property "lifecyclestage" of HubSpot contacts (enumeration/radio): value "Lead" is not '
+                            "one of the property's options (matched exactly, case included)"), error
+    assert '"lead"' in error, error
+    assert by_status(mock_crm, 400) == 0  # nothing the CRM had to refuse
+
+
+# Point 8, Salesforce: a timestamp without zone into a dateTime field must say its zone
+# (Salesforce refuses one without), a timestamptz into a date field goes out as its day, "yes"
+# into a checkbox becomes true.
+def test_salesforce_values_are_converted_to_the_field_types(run_factory, mock_crm):
+    run = run_factory("sftyped", "salesforce")
+    typed_config(run, "America/New_York")
+    mock_crm.declare_salesforce_fields("Contact", [{"name": "Met__c", "type": "datetime"},
+                                                   {"name": "Vip__c", "type": "boolean"}])
+    run.cluster.query("SELECT crmsync.unmap(%s, t) FROM unnest(ARRAY['contacts', 'companies', 'deals']::regclass[]) t",
+                      (run.crm,))
+    run.cluster.query(TYPED_TABLE)
+    run.cluster.query("""SELECT crmsync.map(%s, 'typed', 'Contact', 'email', id_property => 'Email',
+                         properties => '{"email":"Email","seen_at":"Birthdate","met_at":"Met__c","vip":"Vip__c"}')""",
+                      (run.crm,))
+    run.start_sender()
+    run.cluster.query(TYPED_ROWS)
+    run.wait_delivered()
+    held = mock_crm.state()["Contact"]
+    pick = lambda key: {k: held[key].get(k) for k in ("Birthdate", "Met__c", "Vip__c")}
+    # New York: EDT (-4) in May, EST (-5) in January; on 2026-03-29 DST has begun (-4).
+    assert pick("a@example.com") == {"Birthdate": "2026-05-06", "Met__c": "2026-05-06T13:15:00.250Z", "Vip__c": True}
+    assert pick("b@example.com") == {"Birthdate": "2026-01-10", "Met__c": "2026-01-11T04:59:59.000Z", "Vip__c": False}
+    assert pick("c@example.com") == {"Birthdate": None, "Met__c": None, "Vip__c": None}
+    assert pick("d@example.com") == {"Birthdate": "2026-03-28", "Met__c": "2026-03-29T06:30:00.000Z", "Vip__c": True}
+    assert dead_letters(run) == []

@@ -360,9 +360,26 @@ TEST_F(ConfigTest, ApiVersionIsCheckedPerFormat) {
     expect_error(with("webhook", "v1"), {"api_version applies to formats hubspot and salesforce"});
 }
 
+TEST_F(ConfigTest, TimeZoneIsAnIanaNameTheSystemKnows) {
+    auto with = [&](const std::string& zone) {
+        return parse("[source]\ncrm = \"x\"\n[target]\nformat = \"hubspot\"\nurl = \"https://h\"\ntime_zone = \"" +
+                     zone + "\"\n");
+    };
+    auto berlin = with("Europe/Berlin");
+    ASSERT_TRUE(berlin.config) << (berlin.errors.empty() ? "" : berlin.errors.front());
+    EXPECT_EQ(berlin.config->target.time_zone.name(), "Europe/Berlin");
+    EXPECT_NE(berlin.config->target.time_zone.zone(), nullptr);
+    auto utc = with("UTC");
+    ASSERT_TRUE(utc.config);
+    EXPECT_EQ(utc.config->target.time_zone.zone(), nullptr);
+    expect_error(with("Europe/Berln"), {"crm.toml:6:13", "time_zone = \"Europe/Berln\"", "not a time zone",
+                                        "Europe/Berlin"});
+}
+
 TEST_F(ConfigTest, KeysAreListed) {
     const auto keys = config_keys();
-    EXPECT_EQ(keys.size(), 31u);
+    EXPECT_EQ(keys.size(), 32u);
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "target.time_zone"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "auth.method"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "auth.session_lifetime_s"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "target.api_version"), keys.end());

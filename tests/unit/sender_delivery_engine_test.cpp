@@ -78,6 +78,18 @@ protected:
         auto batch = batcher.take_ready(t0);
         ASSERT_TRUE(batch);
         engine_->start(std::move(*batch), t0);
+        answer_schema_reads(t0);
+    }
+
+    // The tests that are not about value conversion: the schema read before the first upsert
+    // (Stage::schema) gets a schema without properties, so that nothing is converted.
+    void answer_schema_reads(Clock::time_point now) {
+        while (auto_schema_ && !http_.sent.empty() && http_.sent.front().method == "GET") {
+            HttpRequest request = http_.take();
+            const bool describe = request.url.find("/describe") != std::string::npos;
+            engine_->on_response(answer(request, 200, describe ? R"({"name":"X","fields":[]})" : R"({"results":[]})"),
+                                 now);
+        }
     }
 
     void respond(long status, std::string body, Clock::time_point now = t0) {
@@ -96,6 +108,7 @@ protected:
     std::vector<DeadLetter> dead_letters_;
     int renewals_ = 0;
     bool renew_result_ = true;
+    bool auto_schema_ = true;
 };
 
 std::string sf_contact(std::string_view email) {
@@ -323,4 +336,51 @@ TEST_F(EngineTest, AnAcceptanceOfARequestSentBeforeTheDailyPauseDoesNotEndIt) {
     respond(200, R"([{"id":"2","success":true,"errors":[]}])", t0 + 100ms + 5min);
     EXPECT_EQ(metrics_.quota_wait(), "");
     EXPECT_EQ(tracker_.flushable_lsn(), Lsn{0x280});
+}
+
+TEST_F(EngineTest, UpsertValuesAreConvertedWithTheSchemaReadFirst) {
+    auto_schema_ = false;
+    auto contact = [](std::string_view email, std::string_view birthday) {
+        return R"({"idProperty":"email","id":")" + std::string(email) + R"(","properties":{"email":")" +
+               std::string(email) + R"(","birthday":")" + std::string(birthday) + R"("}})";
+    };
+    start(Format::hubspot, {message("upsert", "contacts", "a@x", 1, contact("a@x", "2026-05-06T23:30:00.000Z")),
+                            message("upsert", "contacts", "b@x", 2, contact("b@x", "soon")),
+                            message("upsert", "contacts", "c@x", 3, contact("c@x", "2026-05-07"))});
+    // The properties of contacts first (HubSpot's properties API), then the upsert.
+    ASSERT_EQ(http_.sent.size(), 1u);
+    EXPECT_EQ(http_.sent.front().method, "GET");
+    EXPECT_EQ(http_.sent.front().url, "https://crm.example/crm/v3/properties/contacts");
+    respond(200, R"({"results":[{"name":"email","type":"string","fieldType":"text","hasUniqueValue":false},)"
+                 R"({"name":"birthday","type":"date","fieldType":"date"}]})");
+    // "soon" is no date: dead-lettered with the reason, never sent.
+    ASSERT_EQ(dead_letters_.size(), 1u);
+    EXPECT_EQ(dead_letters_[0].key, std::optional<std::string>("b@x"));
+    EXPECT_EQ(dead_letters_[0].http_status, 0);
+    EXPECT_EQ(dead_letters_[0].error.rfind("property \"birthday\" of HubSpot contacts (date/date): value \"soon\" is "
+                                           "not a date", 0),
+              0u)
+        << dead_letters_[0].error;
+    ASSERT_EQ(http_.sent.size(), 1u);
+    EXPECT_EQ(http_.sent.front().url, "https://crm.example/crm/v3/objects/contacts/batch/upsert");
+    EXPECT_EQ(http_.sent.front().body,
+              R"({"inputs":[{"idProperty":"email","id":"a@x","properties":{"email":"a@x","birthday":"2026-05-06"}},)"
+              R"({"idProperty":"email","id":"c@x","properties":{"email":"c@x","birthday":"2026-05-07"}}]})");
+    respond(200, R"({"status":"COMPLETE","results":[{"id":"1","properties":{"email":"a@x"}},)"
+                 R"({"id":"3","properties":{"email":"c@x"}}]})");
+    EXPECT_TRUE(all_settled());
+    EXPECT_EQ(metrics_.records_accepted.load(), 2u);
+    EXPECT_EQ(metrics_.records_dead_lettered.load(), 1u);
+}
+
+TEST_F(EngineTest, AnUnreadableSchemaLeavesTheValuesAsRendered) {
+    auto_schema_ = false;
+    start(Format::salesforce, sf_upserts({"a@x"}));
+    EXPECT_EQ(http_.sent.front().url, "https://crm.example/services/data/v59.0/sobjects/Contact/describe");
+    respond(403, R"([{"errorCode":"INSUFFICIENT_ACCESS","message":"no describe"}])");
+    ASSERT_EQ(http_.sent.size(), 1u);
+    EXPECT_EQ(http_.sent.front().method, "PATCH");
+    EXPECT_NE(http_.sent.front().body.find(sf_contact("a@x")), std::string::npos);
+    respond(200, R"([{"id":"1","success":true,"errors":[]}])");
+    EXPECT_TRUE(all_settled());
 }

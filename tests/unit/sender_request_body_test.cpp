@@ -40,7 +40,7 @@ Batch batch_of(Format format, const std::vector<std::string>& messages, bool coa
 
 // The request the batch starts with, as the delivery engine asks for it.
 Result<CrmRequest> build_request(Format format, const Batch& batch, const std::string& api_version = {}) {
-    auto adapter = make_adapter(format, api_version);
+    auto adapter = make_adapter(format, AdapterOptions{api_version, {}});
     return adapter->build(adapter->first_stage(batch), batch, {});
 }
 

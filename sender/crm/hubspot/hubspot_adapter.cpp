@@ -16,6 +16,8 @@
 //         category OBJECT_NOT_FOUND and context.ids)
 //   [LIM] HubSpot, "API usage guidelines and limits" (429 bodies name the policy:
 //         TEN_SECONDLY_ROLLING, SECONDLY, DAILY)
+//   [PR]  HubSpot, "CRM API | Properties", https://developers.hubspot.com/docs/api/crm/properties
+//         (GET /crm/v3/properties/{objectType}; scope crm.schemas.<object>.read)
 //
 // | answer                                   | stage            | verdict                                   |
 // |------------------------------------------|------------------|-------------------------------------------|
@@ -39,11 +41,18 @@
 // |                                          |                  | OBJECT_NOT_FOUND are gone; any other      |
 // |                                          |                  | error or omission: retried, never dropped |
 // | 204 archive                              | by_crm_id, send  | accepted                                  |
+// | 200 properties [PR]                      | schema           | accepted: values converted from now on    |
+// | 401                                      | schema           | unauthorized                              |
+// | any other (403 without the schema scope) | schema           | accepted, values sent unconverted, logged |
+// | a refused property or value              | send (upsert)    | as above; the schema is read again first  |
 #include "crm/hubspot/hubspot_adapter.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "crm/common_answers.hpp"
+#include "crm/hubspot/hubspot_schema.hpp"
+#include "crm/record_conversion.hpp"
 
 namespace crmsync::sender {
 namespace {
@@ -266,7 +275,16 @@ QuotaReport HubspotAdapter::quota(const CrmAnswer& answer) const {
 
 bool keyed_by_hubspot_id(std::string_view id_field) { return id_field.empty() || id_field == "hs_object_id"; }
 
-HubspotAdapter::HubspotAdapter(std::string api_version) : api_version_(std::move(api_version)) {}
+HubspotAdapter::HubspotAdapter(std::string api_version, WallClockZone time_zone)
+    : api_version_(std::move(api_version)), time_zone_(std::move(time_zone)) {}
+
+bool HubspotAdapter::needs_schema(const Batch& part) const {
+    return part.action == Action::upsert && schemas_.needs(part.object);
+}
+
+std::vector<RecordOutcome> HubspotAdapter::convert(Batch& part) const {
+    return convert_batch(ValueDialect::hubspot, schemas_.find(part.object), part, time_zone_);
+}
 
 std::string HubspotAdapter::objects_path(std::string_view object, std::string_view operation) const {
     const std::string segment = encode_path_segment(object);
@@ -330,6 +348,11 @@ Result<CrmRequest> HubspotAdapter::build(Stage stage, const Batch& part, std::sp
             archive([&](std::size_t i) -> std::string_view { return crm_ids[i]; });
             request.idempotency_key += "-archive";
             return request;
+        case Stage::schema:
+            request.method = HttpMethod::get;
+            request.path = hubspot::properties_path(part.object);
+            request.idempotency_key.clear();
+            return request;
         case Stage::verify:
             break;
     }
@@ -338,6 +361,40 @@ Result<CrmRequest> HubspotAdapter::build(Stage stage, const Batch& part, std::sp
 
 ResponseVerdict HubspotAdapter::classify(Stage stage, const PartView& part, const CrmAnswer& answer,
                                          std::chrono::system_clock::time_point now) {
+    ResponseVerdict v = classify_answer(stage, part, answer, now);
+    // HubSpot refused a property or a value (VALIDATION_ERROR: unknown property, not an
+    // option, not a date...): the schema may have changed, read it again before the next upsert.
+    const bool refused = v.kind == Kind::configuration || v.kind == Kind::rejected_unnamed ||
+                         (v.kind == Kind::per_record && std::any_of(v.records.begin(), v.records.end(), [](const auto& r) {
+                              return r.kind == RecordOutcome::Kind::rejected;
+                          }));
+    if (stage == Stage::send && part.action == Action::upsert && refused) schemas_.refused(part.object, now);
+    return v;
+}
+
+// [PR] "CRM API | Properties": GET /crm/v3/properties/{objectType} lists the object's
+// properties with their types and options (hubspot_schema.cpp reads it). Reading it needs the
+// crm.schemas.<object>.read scope; without it (403), or for any answer but 200, the values
+// go out as rendered, and the reason is logged.
+ResponseVerdict HubspotAdapter::classify_schema(const PartView& part, const CrmAnswer& answer,
+                                                std::chrono::system_clock::time_point now) {
+    SchemaFetch fetch = hubspot::read_properties(part.object, answer.status, answer.body);
+    if (fetch.problem == SchemaFetch::Problem::unauthorized)
+        return verdict(Kind::unauthorized, "HubSpot refused the token (HTTP 401): " + fetch.detail);
+    ResponseVerdict v = verdict(Kind::accepted);
+    if (fetch.problem != SchemaFetch::Problem::none)
+        v.error = "cannot read HubSpot's properties of " + std::string(part.object) + " (HTTP " +
+                  std::to_string(answer.status) + ": " + fetch.detail + "), so its values go out as rendered, "
+                  "unconverted to the property types" +
+                  (fetch.problem == SchemaFetch::Problem::forbidden
+                       ? "; grant the private app the scope crm.schemas." + std::string(part.object) + ".read"
+                       : std::string());
+    schemas_.store(std::move(fetch), now);
+    return v;
+}
+
+ResponseVerdict HubspotAdapter::classify_answer(Stage stage, const PartView& part, const CrmAnswer& answer,
+                                                std::chrono::system_clock::time_point now) {
     rapidjson::Document doc;
     const bool parsed = answers::parse(answer.body, doc);
     if (answer.status == 429 && parsed && policy_name(doc) == "DAILY") {
@@ -349,6 +406,7 @@ ResponseVerdict HubspotAdapter::classify(Stage stage, const PartView& part, cons
         return v;
     }
     if (auto common = answers::transport_or_transient(answer, now, kCrm)) return *common;
+    if (stage == Stage::schema) return classify_schema(part, answer, now);
     const std::string summary = "HTTP " + std::to_string(answer.status) + ": " + short_body(answer.body);
     if (answer.status >= 200 && answer.status < 300) {
         if (stage == Stage::lookup) return classify_lookup(doc, parsed, part, answer);

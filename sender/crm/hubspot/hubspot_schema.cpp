@@ -79,9 +79,11 @@ SchemaFetch read_properties(std::string_view object, long status, std::string_vi
         const rapidjson::Value* meta = member(item, "modificationMetadata");
         const bool read_only = flag(item, "calculated") || (meta && flag(*meta, "readOnlyValue"));
         p.creatable = p.updatable = !read_only;
+        // Every option, hidden ones too: "hidden" only keeps an option off HubSpot's forms and
+        // pickers; records may still hold it.
         if (const rapidjson::Value* options = member(item, "options"); options && options->IsArray())
-            for (const auto& o : options->GetArray())
-                if (!flag(o, "hidden")) p.options.push_back(answers::string_or(member(o, "value"), ""));
+            for (const auto& o : options->GetArray()) p.options.push_back(answers::string_or(member(o, "value"), ""));
+        p.restricted_options = p.type == CrmType::enumeration || p.type == CrmType::multi_enumeration;
         fetch.schema.properties.push_back(std::move(p));
     }
     return fetch;

@@ -40,13 +40,20 @@
 // | 2xx composite delete [CMP]              | per subrequest: 2xx done; 404 NOT_FOUND done once    |
 // |                                         | the target is verified [DSC], else verify first;     |
 // |                                         | other statuses as for a request, per record          |
+// | describe before an upsert [DSC]         | 401 and REQUEST_LIMIT_EXCEEDED as above; 200: the    |
+// |   (Stage::schema)                       | values are converted; any other: sent unconverted,   |
+// |                                         | logged                                               |
+// | a refused field or value to an upsert   | as above; the sObject is described again first       |
 //
 // Per-record codes [STC]: see classify_salesforce_error().
 #include "crm/salesforce/salesforce_adapter.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "crm/common_answers.hpp"
+#include "crm/record_conversion.hpp"
+#include "crm/salesforce/salesforce_schema.hpp"
 
 namespace crmsync::sender {
 namespace {
@@ -166,7 +173,16 @@ QuotaReport SalesforceAdapter::quota(const CrmAnswer& answer) const {
     return report;
 }
 
-SalesforceAdapter::SalesforceAdapter(std::string api_version) : api_version_(std::move(api_version)) {}
+SalesforceAdapter::SalesforceAdapter(std::string api_version, WallClockZone time_zone)
+    : api_version_(std::move(api_version)), time_zone_(std::move(time_zone)) {}
+
+bool SalesforceAdapter::needs_schema(const Batch& part) const {
+    return part.action == Action::upsert && schemas_.needs(part.object);
+}
+
+std::vector<RecordOutcome> SalesforceAdapter::convert(Batch& part) const {
+    return convert_batch(ValueDialect::salesforce, schemas_.find(part.object), part, time_zone_);
+}
 
 Result<CrmRequest> SalesforceAdapter::build(Stage stage, const Batch& part, std::span<const std::string>) const {
     if (part.entries.empty()) return Error{"empty batch"};
@@ -175,12 +191,12 @@ Result<CrmRequest> SalesforceAdapter::build(Stage stage, const Batch& part, std:
         if (entry.action != part.action || entry.object != part.object || !entry.key)
             return Error{"batch mixes objects or actions, or holds a keyless record"};
     CrmRequest request;
-    if (stage == Stage::verify) {
+    if (stage == Stage::verify || stage == Stage::schema) {
         request.method = HttpMethod::get;
-        request.path = base_path() + "/sobjects/" + encode_path_segment(part.object) + "/describe";
+        request.path = salesforce::describe_path(api_version_, part.object);
         return request;
     }
-    if (stage != Stage::send) return Error{"salesforce has no stage but send and verify"};
+    if (stage != Stage::send) return Error{"salesforce has no stage but send, verify and schema"};
     request.idempotency_key = idempotency_key(part.first_event(), part.last_event());
     if (part.action == Action::upsert) {
         if (part.entries.size() > kSalesforceCollectionLimit) return Error{"salesforce batch over 200 records"};
@@ -303,12 +319,45 @@ ResponseVerdict SalesforceAdapter::classify_composite_delete(const PartView& par
 
 ResponseVerdict SalesforceAdapter::classify(Stage stage, const PartView& part, const CrmAnswer& answer,
                                             std::chrono::system_clock::time_point now) {
+    ResponseVerdict v = classify_answer(stage, part, answer, now);
+    // Salesforce refused a field or a value: the sObject may have changed, describe it again
+    // before the next upsert.
+    const bool refused = v.kind == Kind::configuration || v.kind == Kind::rejected_unnamed ||
+                         (v.kind == Kind::per_record && std::any_of(v.records.begin(), v.records.end(), [](const auto& r) {
+                              return r.kind == RecordOutcome::Kind::rejected;
+                          }));
+    if (stage == Stage::send && part.action == Action::upsert && refused) schemas_.refused(part.object, now);
+    return v;
+}
+
+// [DSC] before the first upsert: the fields' types, picklist values and restrictedPicklist.
+// Any answer but 200 (and 401, and the org's limit) leaves the values unconverted, logged.
+ResponseVerdict SalesforceAdapter::classify_schema(const PartView& part, const CrmAnswer& answer,
+                                                   std::chrono::system_clock::time_point now) {
+    SchemaFetch fetch = salesforce::read_describe(part.object, answer.status, answer.body);
+    ResponseVerdict v = verdict(Kind::accepted);
+    if (fetch.problem != SchemaFetch::Problem::none)
+        v.error = "cannot describe Salesforce sObject " + std::string(part.object) + " (HTTP " +
+                  std::to_string(answer.status) + ": " + fetch.detail +
+                  "), so its values go out as rendered, unconverted to the field types";
+    schemas_.store(std::move(fetch), now);
+    return v;
+}
+
+ResponseVerdict SalesforceAdapter::classify_answer(Stage stage, const PartView& part, const CrmAnswer& answer,
+                                                   std::chrono::system_clock::time_point now) {
     // 300 is not a redirect here: it is "more than one record has this external id" [SC].
     if (answer.status != 300)
         if (auto common = answers::transport_or_transient(answer, now, kCrm)) return *common;
     rapidjson::Document doc;
     const bool parsed = answers::parse(answer.body, doc);
     const std::string summary = "HTTP " + std::to_string(answer.status) + ": " + short_body(answer.body);
+    if (stage == Stage::schema) {
+        SalesforceError error = parsed ? first_error(&doc) : SalesforceError{};
+        if (answer.status == 401 || (answer.status == 403 && error.code == "REQUEST_LIMIT_EXCEEDED"))
+            return *classify_refusal(answer.status, error, part, answer.body);
+        return classify_schema(part, answer, now);
+    }
     if (answer.status < 200 || answer.status >= 300) {
         SalesforceError error = parsed ? first_error(&doc) : SalesforceError{};
         if (auto refusal = classify_refusal(answer.status, error, part, answer.body)) return *refusal;

@@ -6,6 +6,8 @@
 //   verify  GET /services/data/vNN.N/sobjects/{SObject}/describe: before a delete's 404 is taken
 //           as "already gone", that the sObject and its external id field exist (a 404 also
 //           means a wrong object or field name, or one the integration user cannot see)
+//   schema  the same describe before the sObject's first upsert: each value is converted to its
+//           field's type (crm/value_conversion.hpp)
 // What each answer means: the tables in salesforce_adapter.cpp.
 #pragma once
 
@@ -14,6 +16,7 @@
 #include <utility>
 
 #include "crm/crm_adapter.hpp"
+#include "crm/schema_cache.hpp"
 
 namespace crmsync::sender {
 
@@ -22,7 +25,8 @@ inline constexpr std::string_view kDefaultSalesforceApiVersion = "v59.0";
 
 class SalesforceAdapter final : public CrmAdapter {
 public:
-    explicit SalesforceAdapter(std::string api_version = std::string(kDefaultSalesforceApiVersion));
+    explicit SalesforceAdapter(std::string api_version = std::string(kDefaultSalesforceApiVersion),
+                               WallClockZone time_zone = {});
 
     Format format() const override { return Format::salesforce; }
     Stage first_stage(const Batch&) const override { return Stage::send; }
@@ -30,14 +34,22 @@ public:
     ResponseVerdict classify(Stage stage, const PartView& part, const CrmAnswer& answer,
                              std::chrono::system_clock::time_point now) override;
     QuotaReport quota(const CrmAnswer& answer) const override;
+    bool needs_schema(const Batch& part) const override;
+    std::vector<RecordOutcome> convert(Batch& part) const override;
 
     std::string base_path() const { return "/services/data/" + api_version_; }
 
 private:
+    ResponseVerdict classify_answer(Stage stage, const PartView& part, const CrmAnswer& answer,
+                                    std::chrono::system_clock::time_point now);
     ResponseVerdict classify_describe(const PartView& part, const CrmAnswer& answer);
+    ResponseVerdict classify_schema(const PartView& part, const CrmAnswer& answer,
+                                    std::chrono::system_clock::time_point now);
     ResponseVerdict classify_composite_delete(const PartView& part, const CrmAnswer& answer);
 
     std::string api_version_;
+    WallClockZone time_zone_;
+    SchemaCache schemas_;
     // (sObject, external id field) confirmed to exist and be usable as an external id.
     std::map<std::pair<std::string, std::string>, bool> verified_;
 };

@@ -83,6 +83,7 @@ SchemaFetch read_describe(std::string_view sobject, long status, std::string_vie
         p.id_lookup = flag(item, "idLookup");
         p.creatable = flag(item, "createable");
         p.updatable = flag(item, "updateable");
+        p.restricted_options = flag(item, "restrictedPicklist");
         if (const rapidjson::Value* values = member(item, "picklistValues"); values && values->IsArray())
             for (const auto& v : values->GetArray())
                 if (flag(v, "active", true)) p.options.push_back(answers::string_or(member(v, "value"), ""));
