@@ -65,6 +65,22 @@ CREATE TABLE crmsync.backfills (
 COMMENT ON TABLE crmsync.backfills IS
   'Initial syncs and re-syncs of mapped tables by crmsync-sender: progress, and requests (state = pending).';
 
+-- Written by crmsync-sender when what it is doing changes: streaming, waiting for the CRM's
+-- daily request budget, or holding delivery for a configuration error the operator must fix.
+-- crmsync.status shows it while the sender is attached to its slot. Not dumped: it describes
+-- a running process.
+CREATE TABLE crmsync.sender_state (
+    crm         text        PRIMARY KEY,
+    state       text        NOT NULL CHECK (state IN ('streaming', 'waiting_for_quota', 'held')),
+    detail      text,
+    since       timestamptz NOT NULL,
+    until       timestamptz,
+    updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE crmsync.sender_state IS
+  'What each crm''s sender is doing (written by crmsync-sender on change): streaming, waiting_for_quota (until), held (detail: what to fix).';
+
 SELECT pg_catalog.pg_extension_config_dump('crmsync.mappings', '');
 SELECT pg_catalog.pg_extension_config_dump('crmsync.backfills', '');
 SELECT pg_catalog.pg_extension_config_dump('crmsync.dead_letters', '');
@@ -301,10 +317,15 @@ SELECT m.crm,
        s.confirmed_flush_lsn,
        pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint AS lag_bytes,
        s.wal_status,
-       s.safe_wal_size
+       s.safe_wal_size,
+       CASE WHEN s.active THEN st.state END                                 AS sender_state,
+       CASE WHEN s.active THEN st.detail END                                AS sender_detail,
+       CASE WHEN s.active THEN st.since END                                 AS sender_state_since,
+       CASE WHEN s.active THEN st.until END                                 AS sender_state_until
 FROM (SELECT mp.crm, count(*) AS mapped_tables FROM crmsync.mappings mp GROUP BY mp.crm) m
 LEFT JOIN pg_catalog.pg_replication_slots s
-       ON s.slot_name = 'crmsync_' || m.crm AND s.database = pg_catalog.current_database();
+       ON s.slot_name = 'crmsync_' || m.crm AND s.database = pg_catalog.current_database()
+LEFT JOIN crmsync.sender_state st ON st.crm = m.crm;
 
 COMMENT ON VIEW crmsync.status IS
-  'Per crm: its slot, whether a sender is attached, what the CRM has confirmed, and how much WAL that holds back.';
+  'Per crm: its slot, whether a sender is attached, what the CRM has confirmed, how much WAL that holds back, and what the attached sender is doing (streaming, waiting_for_quota, held).';

@@ -1,6 +1,7 @@
 -- crmsync.status: one row per crm with mappings: its slot, whether a sender is attached,
--- the confirmed LSN, the WAL it holds back in bytes, wal_status and safe_wal_size. A crm
--- without a slot shows nulls; a slot without mappings does not show.
+-- the confirmed LSN, the WAL it holds back in bytes, wal_status and safe_wal_size, and what the
+-- attached sender last wrote to crmsync.sender_state. A crm without a slot shows nulls; a slot
+-- without mappings does not show.
 \set VERBOSITY terse
 SELECT attname, format_type(atttypid, atttypmod)
 FROM pg_attribute WHERE attrelid = 'crmsync.status'::regclass AND attnum > 0 ORDER BY attnum;
@@ -15,6 +16,12 @@ SELECT 'init' FROM crmsync.create_slot('st');
 SELECT crm, slot_name, mapped_tables, active, active_pid, confirmed_flush_lsn IS NOT NULL AS confirmed,
        lag_bytes >= 0 AS lag_known, wal_status, safe_wal_size
 FROM crmsync.status WHERE crm LIKE 'st%' ORDER BY crm;
+
+-- The sender's state shows only while a sender is attached: a row a stopped sender left is not
+-- shown as current.
+INSERT INTO crmsync.sender_state (crm, state, detail, since) VALUES ('st', 'held', 'fix the mapping', now());
+SELECT crm, active, sender_state, sender_detail, sender_state_since FROM crmsync.status WHERE crm = 'st';
+DELETE FROM crmsync.sender_state WHERE crm = 'st';
 
 -- Unread changes hold WAL back; reading them moves confirmed_flush_lsn forward.
 SELECT confirmed_flush_lsn AS before_lsn FROM crmsync.status WHERE crm = 'st' \gset

@@ -37,6 +37,7 @@ public:
             if (extension) check_mappings(conn.get());
             const bool slot_exists = check_slot(conn.get());
             if (extension) check_backfills(conn.get(), slot_exists);
+            if (extension) check_sender_state(conn.get());
             check_replication_connection();
         }
         check_crm();
@@ -189,6 +190,19 @@ private:
             }
             if (value(6) == "t") mappings_.back().columns.push_back({value(7), value(8), value(9)});
         }
+    }
+
+    // What crmsync.status shows of the sender: without the grant it goes on, silent there.
+    void check_sender_state(PGconn* conn) {
+        auto writable = scalar(conn,
+                               "SELECT has_table_privilege('crmsync.sender_state', 'SELECT') AND "
+                               "has_table_privilege('crmsync.sender_state', 'INSERT') AND "
+                               "has_table_privilege('crmsync.sender_state', 'UPDATE')");
+        if (writable && *writable == "t") return;
+        const std::string role = PQuser(conn);
+        note("role " + role + " cannot write crmsync.sender_state: crmsync.status will not show whether the "
+                 "sender is waiting for the CRM's quota or holding delivery",
+             "GRANT SELECT, INSERT, UPDATE ON crmsync.sender_state TO " + role + ";");
     }
 
     // Initial sync and re-sync: the role's grants for them, and what crmsync.backfills says.

@@ -29,6 +29,7 @@
 #include "io/http_client.hpp"
 #include "io/metrics_server.hpp"
 #include "io/replication_stream.hpp"
+#include "io/sender_state_store.hpp"
 #include "log.hpp"
 
 namespace crmsync::sender {
@@ -103,14 +104,15 @@ int64_t unix_ms_now() {
 class Session {
 public:
     Session(const Config& config, const RunOptions& options, CrmAdapter& adapter, HttpClient& http,
-            Credentials& credentials, DeadLetterStore& dead_letters, Metrics& metrics, SignalWatch& signals,
-            ProgressDisplay& display)
+            Credentials& credentials, DeadLetterStore& dead_letters, SenderStateStore& sender_state,
+            Metrics& metrics, SignalWatch& signals, ProgressDisplay& display)
         : config_(config),
           options_(options),
           adapter_(adapter),
           http_(http),
           credentials_(credentials),
           dead_letter_store_(dead_letters),
+          sender_state_(sender_state),
           metrics_(metrics),
           signals_(signals),
           display_(display) {}
@@ -128,10 +130,13 @@ private:
                                             Clock::time_point now);
     std::optional<StreamResult> step_backfill(Clock::time_point now);
     std::optional<StreamResult> queue_backfill_events(const std::vector<std::string>& events, Clock::time_point now);
-    std::size_t read_budget() const;
+    std::size_t read_budget() const;  // records
+    bool budget_reached() const;
     Status send_status(bool reply_requested = false);
     Status dead_letter_now(const PluginMessage& message, std::string bytes, const std::string& reason);
     void keep_credentials_current(bool signalled);
+    // What crmsync.status shows: from the engine's quota wait and configuration hold.
+    SenderState current_state() const;
 
     const Config& config_;
     const RunOptions& options_;
@@ -141,6 +146,7 @@ private:
     std::string last_credentials_error_;  // logged once, not every turn
     bool hangup_pending_ = false;
     DeadLetterStore& dead_letter_store_;
+    SenderStateStore& sender_state_;
     Metrics& metrics_;
     SignalWatch& signals_;
     ProgressDisplay& display_;
@@ -252,6 +258,16 @@ StreamResult Session::connect_and_start() {
     metrics_.streaming = true;
     sd_notify(0, "READY=1\nSTATUS=streaming");
     return {StreamEnd::stopped, ""};
+}
+
+SenderState Session::current_state() const {
+    if (std::string why = metrics_.quota_wait(); !why.empty()) {
+        SenderState state{"waiting_for_quota", std::move(why), std::nullopt};
+        if (int64_t until = metrics_.quota_wait_until_unix_ms.load(); until > 0) state.until_unix_ms = until;
+        return state;
+    }
+    if (std::string why = metrics_.configuration_error(); !why.empty()) return {"held", std::move(why), std::nullopt};
+    return {"streaming", {}, std::nullopt};
 }
 
 void Session::keep_credentials_current(bool signalled) {
@@ -374,14 +390,25 @@ std::size_t Session::read_budget() const {
     return std::max<std::size_t>(10000, config_.delivery.batch_max_records * config_.delivery.max_in_flight * 20);
 }
 
+// Records kept in memory are what costs: changes coalesced into them add only an event id
+// each (and a FlushTracker entry), so up to kEventsPerRecord times as many changes may wait.
+// While the CRM is the bottleneck that lets the queue coalesce over seconds of changes
+// instead of stopping to read (docs/operations.md, delivery rule 5).
+constexpr std::size_t kEventsPerRecord = 10;
+
+bool Session::budget_reached() const {
+    const std::size_t budget = read_budget();
+    return batcher_->queued_records() + engine_->active_records() >= budget ||
+           batcher_->queued_events() + engine_->active_events() >= budget * kEventsPerRecord;
+}
+
 std::optional<StreamResult> Session::read_stream(Clock::time_point now) {
     // Backpressure: leave the WAL in the slot rather than records in memory.
-    const std::size_t budget = read_budget();
     more_buffered_ = false;
     budget_full_ = false;
     frames_read_ = 0;
     for (int frames = 0; frames < kFramesPerTurn; ++frames) {
-        if (batcher_->queued_events() + engine_->active_events() >= budget) {
+        if (budget_reached()) {
             budget_full_ = true;
             return std::nullopt;
         }
@@ -515,6 +542,7 @@ StreamResult Session::run() {
             (void)batcher_->finished(sequence);
             read_pause_until_ = now;  // a lane is free: read what waits before its next batch goes
         }
+        sender_state_.publish(current_state());
         if (engine_->stop_reason()) {
             (void)send_status();
             return {StreamEnd::rejected_stop, *engine_->stop_reason()};
@@ -581,13 +609,15 @@ int run_sender(const Config& config, const RunOptions& options) {
     // Outlives sessions: what it verified about the CRM stays known across reconnections.
     std::unique_ptr<CrmAdapter> adapter = make_adapter(config.target.format, AdapterOptions{config.target.api_version, config.target.time_zone});
     DeadLetterStore dead_letters(config.source.conninfo, config.source.crm);
+    SenderStateStore sender_state(config.source.conninfo, config.source.crm);
     SignalWatch signals;
     ProgressDisplay display(options.progress_bar);
 
     Backoff reconnect(1000ms, 30000ms);
     unsigned attempt = 0;
     while (true) {
-        Session session(config, options, *adapter, http, credentials, dead_letters, metrics, signals, display);
+        Session session(config, options, *adapter, http, credentials, dead_letters, sender_state, metrics, signals,
+                        display);
         StreamResult result = session.run();
         if (metrics.streaming) attempt = 0;  // it had worked: start the backoff over
         metrics.streaming = false;

@@ -239,13 +239,30 @@ void Batcher::seal_through(Lane& lane, std::size_t index) {
         QueuedBatch& queued = lane.queue[i];
         if (queued.sealed) continue;
         queued.sealed = true;
-        queued.entry_by_key.clear();
-        for (const auto& entry : queued.batch.entries) {
-            auto found = lane.newest_open_batch.find(order_identity(entry.object, entry.key));
-            if (found != lane.newest_open_batch.end() && found->second == queued.batch.sequence)
-                lane.newest_open_batch.erase(found);
-        }
     }
+}
+
+bool Batcher::coalesce_into_queued(Lane& lane, const std::string& group, const std::string& order_id,
+                                   const std::string& entry_key, const PluginMessage& parsed) {
+    auto newest = lane.newest_queued_batch.find(order_id);
+    if (newest == lane.newest_queued_batch.end()) return false;
+    // The queue is in sequence order.
+    auto it = std::lower_bound(lane.queue.begin(), lane.queue.end(), newest->second,
+                               [](const QueuedBatch& q, std::uint64_t sequence) { return q.batch.sequence < sequence; });
+    if (it == lane.queue.end() || it->batch.sequence != newest->second || it->group != group) return false;
+    auto existing = it->entry_by_key.find(entry_key);
+    if (existing == it->entry_by_key.end()) return false;
+    BatchEntry& entry = it->batch.entries[existing->second];
+    if (entry.action != Action::upsert) return false;
+    auto merged = merge_records(options_.format, entry.record(), parsed.record);
+    if (!merged) return false;
+    entry.bytes = std::move(*merged);
+    entry.record_offset = 0;
+    entry.record_size = entry.bytes.size();
+    entry.whole_message = false;
+    entry.coalesced.push_back(parsed.event_id());
+    ++queued_events_;
+    return true;
 }
 
 Batcher::QueuedBatch& Batcher::open_batch(Lane& lane, std::size_t lane_index, bool barrier, std::string group,
@@ -314,6 +331,10 @@ Status Batcher::add(std::string bytes, const PluginMessage& parsed, Clock::time_
     const std::string order_id = order_identity(parsed.object.value_or(""), parsed.key);
     const std::string entry_key = options_.format == Format::webhook ? std::string() : id_field + '\0' + parsed.key.value_or("");
 
+    if (options_.format != Format::webhook && options_.coalesce && parsed.action == Action::upsert &&
+        coalesce_into_queued(lane, group, order_id, entry_key, parsed))
+        return ok_status();
+
     // The group's open batch, if any (open batches are the tail of the queue).
     std::optional<std::size_t> open;
     for (std::size_t i = lane.queue.size(); i-- > 0 && !lane.queue[i].sealed;)
@@ -324,43 +345,27 @@ Status Batcher::add(std::string bytes, const PluginMessage& parsed, Clock::time_
 
     // Per-key order: the key already waits in a batch behind the open one.
     if (open) {
-        auto newest = lane.newest_open_batch.find(order_id);
-        if (newest != lane.newest_open_batch.end() && newest->second > lane.queue[*open].batch.sequence) {
+        auto newest = lane.newest_queued_batch.find(order_id);
+        if (newest != lane.newest_queued_batch.end() && newest->second > lane.queue[*open].batch.sequence) {
             seal_through(lane, *open);
             open.reset();
         }
     }
 
-    // One entry per key and batch in the CRM formats: merge (coalesce) or start a new batch.
-    if (open && options_.format != Format::webhook) {
-        QueuedBatch& queued = lane.queue[*open];
-        auto existing = queued.entry_by_key.find(entry_key);
-        if (existing != queued.entry_by_key.end()) {
-            BatchEntry& entry = queued.batch.entries[existing->second];
-            std::optional<std::string> merged;
-            if (options_.coalesce && parsed.action == Action::upsert && entry.action == Action::upsert)
-                merged = merge_records(options_.format, entry.record(), parsed.record);
-            if (merged) {
-                entry.bytes = std::move(*merged);
-                entry.record_offset = 0;
-                entry.record_size = entry.bytes.size();
-                entry.whole_message = false;
-                entry.coalesced.push_back(parsed.event_id());
-                lane.newest_open_batch[order_id] = queued.batch.sequence;
-                ++queued_events_;
-                return ok_status();
-            }
-            seal_through(lane, *open);
-            open.reset();
-        }
+    // One entry per key and batch in the CRM formats: a key the open batch already holds (and
+    // that could not be merged above) starts a new batch.
+    if (open && options_.format != Format::webhook && lane.queue[*open].entry_by_key.count(entry_key)) {
+        seal_through(lane, *open);
+        open.reset();
     }
 
     QueuedBatch& queued = open ? lane.queue[*open]
                                : open_batch(lane, lane_index, false, std::move(group), parsed, std::move(id_field), now);
     if (options_.format != Format::webhook) queued.entry_by_key.emplace(entry_key, queued.batch.entries.size());
     queued.batch.entries.push_back(make_entry(std::move(bytes), parsed));
-    lane.newest_open_batch[order_id] = queued.batch.sequence;
+    lane.newest_queued_batch[order_id] = queued.batch.sequence;
     ++queued_events_;
+    ++queued_records_;
     if (queued.batch.entries.size() >= limit_for(parsed.action)) seal_through(lane, lane.queue.size() - 1);
     return ok_status();
 }
@@ -388,6 +393,7 @@ Status Batcher::add_barrier(std::string bytes, const PluginMessage& parsed, Cloc
     QueuedBatch& queued = segments_.back().lanes.front().queue.back();
     queued.batch.entries.push_back(make_entry(std::move(bytes), parsed));
     ++queued_events_;
+    ++queued_records_;
     if (queued.batch.entries.size() >= limit_for(parsed.action)) queued.sealed = true;
     return ok_status();
 }
@@ -415,8 +421,14 @@ std::optional<Batch> Batcher::take_ready(Clock::time_point now) {
             seal_through(lane, 0);
             Batch batch = std::move(lane.queue.front().batch);
             lane.queue.pop_front();
+            for (const auto& entry : batch.entries) {
+                auto found = lane.newest_queued_batch.find(order_identity(entry.object, entry.key));
+                if (found != lane.newest_queued_batch.end() && found->second == batch.sequence)
+                    lane.newest_queued_batch.erase(found);
+            }
             lane.in_flight = batch.sequence;
             queued_events_ -= batch.event_count();
+            queued_records_ -= batch.entries.size();
             cursor_ = index + 1;
             return batch;
         }

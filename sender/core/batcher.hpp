@@ -14,11 +14,14 @@
 //   leave a lane in creation order.
 // * A batch is due when full (the format's API limit and delivery.batch_max_records) or when
 //   its first record has waited `linger`. An open batch whose lane is busy keeps filling.
-// * HubSpot/Salesforce with coalesce=true: an upsert of a key already waiting in the same
-//   open batch is merged into it (later properties win, omitted ones are kept). Since the
-//   batch must not hold a key twice (the CRMs reject duplicate ids in one batch), a second
-//   record of a key that cannot be merged (a delete, or coalesce=false) starts a new batch.
-//   Coalescing never crosses a delete: the delete sits in another batch between the two.
+// * HubSpot/Salesforce with coalesce=true: an upsert of a key whose newest record waits in a
+//   batch not yet sent (open, or sealed and queued behind a busy lane) is merged into that
+//   record (later properties win, omitted ones are kept). No later batch of the lane holds
+//   the key, so its order is kept, and while the CRM is the bottleneck (a quota, a slow API)
+//   every queued batch is a coalescing window. Since a batch must not hold a key twice (the
+//   CRMs reject duplicate ids in one batch), a second record of a key that cannot be merged
+//   (a delete, or coalesce=false) starts a new batch. Coalescing never crosses a delete: the
+//   delete sits in another batch between the two.
 // * Webhook delivers every event verbatim and never coalesces; a lane's batch mixes objects
 //   and actions in stream order. Truncates and logical messages concern every key, so they
 //   are barriers: sent alone, after every earlier batch of every lane has finished, and
@@ -112,6 +115,7 @@ public:
     void seal_all();
 
     std::size_t queued_events() const { return queued_events_; }   // added, not yet taken
+    std::size_t queued_records() const { return queued_records_; }  // the same after coalescing: what is kept
     std::size_t in_flight_batches() const;
     bool empty() const;  // nothing queued, nothing in flight
 
@@ -120,12 +124,13 @@ private:
         Batch batch;
         std::string group;
         bool sealed = false;
-        std::unordered_map<std::string, std::size_t> entry_by_key;  // CRM formats: key -> entry index
+        std::unordered_map<std::string, std::size_t> entry_by_key;  // CRM formats: key -> entry index (until sent)
     };
     struct Lane {
         std::deque<QueuedBatch> queue;  // sealed batches first, then open ones
         std::optional<std::uint64_t> in_flight;
-        std::unordered_map<std::string, std::uint64_t> newest_open_batch;  // (object, key) -> batch sequence
+        // (object, key) -> the newest batch not yet sent that holds it.
+        std::unordered_map<std::string, std::uint64_t> newest_queued_batch;
     };
     struct Segment {
         bool barrier = false;
@@ -139,12 +144,16 @@ private:
     QueuedBatch& open_batch(Lane& lane, std::size_t lane_index, bool barrier, std::string group, const PluginMessage& parsed,
                             std::string id_field, Clock::time_point now);
     bool due(const QueuedBatch& head, Clock::time_point now) const;
+    // Merges an upsert into its key's newest record if that waits in a batch not yet sent.
+    bool coalesce_into_queued(Lane& lane, const std::string& group, const std::string& order_id,
+                              const std::string& entry_key, const PluginMessage& parsed);
     std::size_t limit_for(Action action) const;
 
     BatcherOptions options_;
     std::deque<Segment> segments_;  // only the front segment sends; the others wait behind it
     std::uint64_t next_sequence_ = 1;
     std::size_t queued_events_ = 0;
+    std::size_t queued_records_ = 0;
     std::size_t cursor_ = 0;  // round-robin start among lanes
     bool draining_ = false;
 };

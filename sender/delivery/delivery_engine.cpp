@@ -55,6 +55,7 @@ void DeliveryEngine::start(Batch batch, Clock::time_point now) {
     uint64_t sequence = batch.sequence;
     ActiveBatch active;
     active.events = batch.event_count();
+    active.records = batch.entries.size();
     Part part;
     part.indices.resize(batch.entries.size());
     for (std::size_t i = 0; i < part.indices.size(); ++i) part.indices[i] = i;
@@ -63,6 +64,7 @@ void DeliveryEngine::start(Batch batch, Clock::time_point now) {
     active.batch = std::move(batch);
     active.send_at = now;
     active_events_ += active.events;
+    active_records_ += active.records;
     auto [it, inserted] = active_.emplace(sequence, std::move(active));
     send_front(it->second, now);
 }
@@ -273,6 +275,7 @@ void DeliveryEngine::finish_part(ActiveBatch& active, Clock::time_point now) {
     }
     uint64_t sequence = active.batch.sequence;
     active_events_ -= active.events;
+    active_records_ -= active.records;
     metrics_.batches_accepted++;
     finished_.push_back(sequence);
     active_.erase(sequence);
@@ -523,6 +526,7 @@ void DeliveryEngine::abandon_all() {
     held_.clear();
     metrics_.set_configuration_error("");
     active_events_ = 0;
+    active_records_ = 0;
 }
 
 }  // namespace crmsync::sender

@@ -76,6 +76,7 @@ public:
 
     std::size_t active_batches() const { return active_.size(); }
     std::size_t active_events() const { return active_events_; }
+    std::size_t active_records() const { return active_records_; }  // the batches' entries
     // Sequences of batches whose every event is settled: tell the Batcher.
     std::vector<uint64_t> take_finished();
 
@@ -100,6 +101,7 @@ private:
         std::optional<uint64_t> request_id;
         Clock::time_point send_at;
         std::size_t events = 0;
+        std::size_t records = 0;
     };
     using Outcomes = std::vector<std::pair<std::size_t, std::string>>;  // batch entry index, error
 
@@ -137,6 +139,7 @@ private:
     std::unordered_map<uint64_t, uint64_t> batch_by_request_;  // request id -> batch sequence
     std::set<uint64_t> held_;                                   // batches held for a configuration error
     std::size_t active_events_ = 0;
+    std::size_t active_records_ = 0;
     std::vector<uint64_t> finished_;
     std::optional<std::string> stop_reason_;
     Clock::time_point last_retry_log_{};

@@ -213,6 +213,7 @@ def test_a_resync_the_role_may_not_read_waits_and_streaming_goes_on(run_factory,
         GRANT SELECT (crm, event_id) ON crmsync.dead_letters TO bf_sender;
         GRANT USAGE ON SEQUENCE crmsync.dead_letters_id_seq TO bf_sender;
         GRANT SELECT, INSERT, UPDATE ON crmsync.backfills TO bf_sender;
+        GRANT SELECT, INSERT, UPDATE ON crmsync.sender_state TO bf_sender;
         GRANT SELECT ON companies, deals TO bf_sender;
     """)
     try:

@@ -112,10 +112,15 @@ def test_hubspot_unknown_property_holds_the_object_until_the_property_exists(run
     assert dead_letters(run) == []
     assert confirmed(run) == before
     assert "contacts" not in mock_crm.state() or not mock_crm.state()["contacts"]
+    [(state, detail)] = run.cluster.query("SELECT sender_state, sender_detail FROM crmsync.status WHERE crm = %s",
+                                          (run.crm,))
+    assert state == "held" and "loyalty_score" in detail, (state, detail)
     mock_crm.create_hubspot_property("contacts", {"name": "loyalty_score", "label": "Loyalty", "type": "number",
                                                   "fieldType": "number", "groupName": "contactinformation"})
     run.wait_delivered(timeout=120)
     run.assert_in_step()
+    wait_until(lambda: run.cluster.query("SELECT sender_state FROM crmsync.status WHERE crm = %s",
+                                         (run.crm,)) == [("streaming",)], 30, "crmsync.status to say streaming again")
 
 
 # Rule 7 for HubSpot (a delete reads the record's id by its idProperty the way HubSpot matches
@@ -174,6 +179,12 @@ def test_hubspot_daily_budget_gone_pauses_with_a_clear_state(run_factory, mock_c
     assert "daily" in run.sender.log()
     assert dead_letters(run) == []
     assert confirmed(run) == before
+    # crmsync.status says so too, for the DBA who looks there first.
+    status = lambda: run.cluster.query("SELECT sender_state, sender_detail, sender_state_until > now() "
+                                       "FROM crmsync.status WHERE crm = %s", (run.crm,))
+    wait_until(lambda: status()[0][0] == "waiting_for_quota", 30, lambda: f"crmsync.status: {status()}")
+    [(state, detail, until_ahead)] = status()
+    assert "DAILY" in detail and until_ahead, status()
 
 
 # Rule 11 (target.api_version): requests go to the version the operator chose.

@@ -212,6 +212,55 @@ TEST(Batcher, CoalescesUpsertsOfOneKeyLaterPropertiesWin) {
     EXPECT_EQ(batcher.queued_events(), 0u);
 }
 
+// While the CRM is the bottleneck batches queue up behind busy lanes; each of them is still a
+// coalescing window: an upsert merges into its key's newest record in any batch not yet sent.
+TEST(Batcher, CoalescesIntoASealedBatchWaitingBehindABusyLane) {
+    Batcher batcher(hubspot(1, 2));
+    ASSERT_TRUE(add(batcher, hubspot_upsert("contacts", "k1", 100, 1)));
+    ASSERT_TRUE(add(batcher, hubspot_upsert("contacts", "k2", 100, 2)));
+    auto first = batcher.take_ready(t0);  // full: sent, the lane is busy
+    ASSERT_TRUE(first);
+    ASSERT_TRUE(add(batcher, hubspot_upsert("contacts", "k3", 200, 1, R"({"a":"1","b":"1"})")));
+    ASSERT_TRUE(add(batcher, hubspot_upsert("contacts", "k4", 200, 2)));  // full, sealed, queued
+    ASSERT_TRUE(add(batcher, hubspot_upsert("contacts", "k5", 200, 3)));
+    ASSERT_TRUE(add(batcher, hubspot_upsert("contacts", "k3", 300, 1, R"({"b":"2"})")));  // into the sealed batch
+    ASSERT_TRUE(add(batcher, hubspot_upsert("contacts", "k1", 300, 2)));  // its record is in flight: a new one
+    EXPECT_EQ(batcher.queued_events(), 5u);
+    EXPECT_EQ(batcher.queued_records(), 4u);
+    EXPECT_FALSE(batcher.take_ready(t0 + 1s));  // the lane is busy
+    ASSERT_TRUE(batcher.finished(first->sequence));
+    auto batches = take_all(batcher, t0 + 1s);
+    ASSERT_EQ(batches.size(), 2u);
+    EXPECT_EQ(keys_of(batches[0]), (std::vector<std::string>{"k3", "k4"}));
+    EXPECT_EQ(batches[0].entries[0].record(), R"({"idProperty":"email","id":"k3","properties":{"a":"1","b":"2"}})");
+    EXPECT_EQ(batches[0].entries[0].coalesced, (std::vector<EventId>{EventId{Lsn{300}, 1}}));
+    EXPECT_EQ(keys_of(batches[1]), (std::vector<std::string>{"k5", "k1"}));
+    EXPECT_EQ(batcher.queued_records(), 0u);
+    EXPECT_TRUE(batcher.empty());
+}
+
+// A delete queued after the sealed batch is the key's newest record: a later upsert goes
+// behind the delete, never into the earlier batch.
+TEST(Batcher, NeverCoalescesIntoAQueuedBatchAcrossADelete) {
+    Batcher batcher(hubspot(1, 2));
+    ASSERT_TRUE(add(batcher, hubspot_upsert("contacts", "k0", 100, 1)));
+    ASSERT_TRUE(add(batcher, hubspot_upsert("contacts", "k9", 100, 2)));
+    auto first = batcher.take_ready(t0);
+    ASSERT_TRUE(first);
+    ASSERT_TRUE(add(batcher, hubspot_upsert("contacts", "k1", 200, 1, R"({"a":"1"})")));
+    ASSERT_TRUE(add(batcher, hubspot_upsert("contacts", "k2", 200, 2)));  // sealed, queued
+    ASSERT_TRUE(add(batcher, hubspot_delete("contacts", "k1", 300, 1)));
+    ASSERT_TRUE(add(batcher, hubspot_upsert("contacts", "k1", 400, 1, R"({"a":"2"})")));
+    ASSERT_TRUE(batcher.finished(first->sequence));
+    auto batches = take_all(batcher, t0 + 1s);
+    ASSERT_EQ(batches.size(), 3u);
+    EXPECT_EQ(batches[0].entries[0].record(), R"({"idProperty":"email","id":"k1","properties":{"a":"1"}})");
+    EXPECT_TRUE(batches[0].entries[0].coalesced.empty());
+    EXPECT_EQ(batches[1].action, Action::delete_);
+    EXPECT_EQ(batches[2].action, Action::upsert);
+    EXPECT_EQ(batches[2].entries[0].record(), R"({"idProperty":"email","id":"k1","properties":{"a":"2"}})");
+}
+
 TEST(Batcher, CoalescingKeepsSalesforceFieldOrderAndExactValues) {
     Batcher batcher(BatcherOptions{Format::salesforce, 200, 1, 5ms, true});
     ASSERT_TRUE(add(batcher, message("upsert", "Contact", "ann@example.com", 100, 1,
