@@ -27,6 +27,7 @@
 #include "io/dead_letter_store.hpp"
 #include "io/deadline_timer.hpp"
 #include "io/http_client.hpp"
+#include "io/mapping_columns.hpp"
 #include "io/metrics_server.hpp"
 #include "io/replication_stream.hpp"
 #include "io/sender_state_store.hpp"
@@ -607,7 +608,13 @@ int run_sender(const Config& config, const RunOptions& options) {
     Credentials credentials(config, http);
     log_info("token: " + credentials.describe());
     // Outlives sessions: what it verified about the CRM stays known across reconnections.
-    std::unique_ptr<CrmAdapter> adapter = make_adapter(config.target.format, AdapterOptions{config.target.api_version, config.target.time_zone});
+    MappingColumns mapping_columns(config.source.conninfo, config.source.crm);
+    std::unique_ptr<CrmAdapter> adapter = make_adapter(
+        config.target.format,
+        AdapterOptions{config.target.api_version, config.target.time_zone,
+                       [&mapping_columns](std::string_view object, std::string_view property) {
+                           return mapping_columns.source_of(object, property);
+                       }});
     DeadLetterStore dead_letters(config.source.conninfo, config.source.crm);
     SenderStateStore sender_state(config.source.conninfo, config.source.crm);
     SignalWatch signals;

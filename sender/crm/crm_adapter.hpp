@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -119,9 +120,14 @@ public:
     virtual std::vector<RecordOutcome> convert(Batch&) const { return {}; }
 };
 
+// Where a property's values come from, for the reason a value is refused ("column stage of
+// public.leads"); empty when unknown. Read from crmsync.mappings (io/mapping_columns.hpp).
+using PropertySource = std::function<std::string(std::string_view object, std::string_view property)>;
+
 struct AdapterOptions {
     std::string api_version;  // target.api_version; empty = the adapter's default (HubSpot "v3", Salesforce "v59.0")
     WallClockZone time_zone;  // target.time_zone
+    PropertySource property_source;
 };
 
 std::unique_ptr<CrmAdapter> make_adapter(Format format, const AdapterOptions& options = {});

@@ -15,11 +15,11 @@ std::unique_ptr<CrmAdapter> make_adapter(Format format, const AdapterOptions& op
     switch (format) {
         case Format::hubspot:
             return std::make_unique<HubspotAdapter>(options.api_version.empty() ? "v3" : options.api_version,
-                                                    options.time_zone);
+                                                    options.time_zone, options.property_source);
         case Format::salesforce:
             return std::make_unique<SalesforceAdapter>(
                 options.api_version.empty() ? std::string(kDefaultSalesforceApiVersion) : options.api_version,
-                options.time_zone);
+                options.time_zone, options.property_source);
         case Format::webhook: break;
     }
     return std::make_unique<WebhookAdapter>();

@@ -127,7 +127,7 @@ ConvertedRecord convert_record(ValueDialect dialect, std::string_view record, co
 }
 
 std::vector<RecordOutcome> convert_batch(ValueDialect dialect, const CrmObjectSchema* schema, Batch& part,
-                                         const WallClockZone& zone) {
+                                         const WallClockZone& zone, const PropertySource& source) {
     std::vector<RecordOutcome> refused;
     if (!schema || part.action != Action::upsert) return refused;
     const char* crm = dialect == ValueDialect::hubspot ? "HubSpot" : "Salesforce";
@@ -138,9 +138,10 @@ std::vector<RecordOutcome> convert_batch(ValueDialect dialect, const CrmObjectSc
             const ValueRefusal& r = *converted.refusal;
             std::string value;
             append_json_string(value, r.value);
+            const std::string from = source ? source(part.object, r.property) : std::string();
             refused.push_back({i, RecordOutcome::Kind::rejected,
                                "property \"" + r.property + "\" of " + crm + " " + part.object + " (" + r.property_type +
-                                   "): value " + value + " " + r.reason +
+                                   ")" + (from.empty() ? "" : ", from " + from) + ": value " + value + " " + r.reason +
                                    "; not sent. Fix the row, or map a column whose values fit the property "
                                    "(docs/mapping.md, \"Property types\")"});
             continue;

@@ -35,8 +35,9 @@ ConvertedRecord convert_record(ValueDialect dialect, std::string_view record, co
                                std::string_view id_field, const WallClockZone& zone);
 
 // Every upsert record of `part` converted in place (CrmAdapter::convert); the refused ones by
-// index, with a reason that names the property, its type and the value. No schema: nothing to do.
+// index, with a reason that names the property, its type, where its values come from (when
+// `source` knows) and the value. No schema: nothing to do.
 std::vector<RecordOutcome> convert_batch(ValueDialect dialect, const CrmObjectSchema* schema, Batch& part,
-                                         const WallClockZone& zone);
+                                         const WallClockZone& zone, const PropertySource& source = {});
 
 }  // namespace crmsync::sender

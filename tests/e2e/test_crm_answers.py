@@ -310,8 +310,8 @@ INSERT INTO typed VALUES
 # a timestamptz into a date property goes out as its day in target.time_zone (HubSpot refuses
 # any other time of day than midnight), a timestamp without zone into a datetime is read in that
 # zone, "yes"/"f" into a booleancheckbox become "true"/"false", and an enumeration value that is
-# not one of the options ("Lead" for "lead") is dead-lettered naming property, type and value,
-# without a request. Without conversion the mock (HubSpot's documented validation) refuses rows 1,
+# not one of the options ("Lead" for "lead") is dead-lettered naming property, type, column and
+# value, without a request. Without conversion the mock (HubSpot's documented validation) refuses rows 1,
 # 2 and 4.
 def test_hubspot_values_are_converted_to_the_property_types(run_factory, mock_crm):
     run = run_factory("hstyped", "hubspot")
@@ -341,8 +341,9 @@ def test_hubspot_values_are_converted_to_the_property_types(run_factory, mock_cr
     assert "d@example.com" not in held
     [(key, error)] = dead_letters(run)
     assert key == "d@example.com"
-    assert error.startswith('property "lifecyclestage" of HubSpot contacts (enumeration/radio): value "Lead" is not '
-                            "one of the property's options (matched exactly, case included)"), error
+    assert error.startswith('property "lifecyclestage" of HubSpot contacts (enumeration/radio), from column stage of '
+                            'public.typed: value "Lead" is not one of the property\'s options (matched exactly, case '
+                            "included)"), error
     assert '"lead"' in error, error
     assert by_status(mock_crm, 400) == 0  # nothing the CRM had to refuse
 

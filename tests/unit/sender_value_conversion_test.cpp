@@ -201,4 +201,16 @@ TEST(RecordConversion, BatchDeadLettersOnlyTheRefusedRecords) {
     EXPECT_EQ(batch.entries[0].record(), R"({"idProperty":"email","id":"a@x","properties":{"score":"1"}})");
     EXPECT_EQ(batch.entries[2].record(), R"({"idProperty":"email","id":"c@x","properties":{"score":"3"}})");
     EXPECT_EQ(convert_batch(hs, nullptr, batch, {}).size(), 0u);  // no schema: nothing converted
+
+    // With the mapping at hand, the reason names the column the value came from.
+    batch.entries = {entry("d@x", "none")};
+    auto named = convert_batch(hs, &schema, batch, {}, [](std::string_view object, std::string_view property) {
+        return object == "contacts" && property == "score" ? std::string("column points of public.people") : std::string();
+    });
+    ASSERT_EQ(named.size(), 1u);
+    EXPECT_EQ(named[0].error.rfind("property \"score\" of HubSpot contacts (number), from column points of "
+                                   "public.people: value \"none\" is not a number",
+                                   0),
+              0u)
+        << named[0].error;
 }

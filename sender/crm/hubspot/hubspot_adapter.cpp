@@ -275,15 +275,17 @@ QuotaReport HubspotAdapter::quota(const CrmAnswer& answer) const {
 
 bool keyed_by_hubspot_id(std::string_view id_field) { return id_field.empty() || id_field == "hs_object_id"; }
 
-HubspotAdapter::HubspotAdapter(std::string api_version, WallClockZone time_zone)
-    : api_version_(std::move(api_version)), time_zone_(std::move(time_zone)) {}
+HubspotAdapter::HubspotAdapter(std::string api_version, WallClockZone time_zone, PropertySource property_source)
+    : api_version_(std::move(api_version)),
+      time_zone_(std::move(time_zone)),
+      property_source_(std::move(property_source)) {}
 
 bool HubspotAdapter::needs_schema(const Batch& part) const {
     return part.action == Action::upsert && schemas_.needs(part.object);
 }
 
 std::vector<RecordOutcome> HubspotAdapter::convert(Batch& part) const {
-    return convert_batch(ValueDialect::hubspot, schemas_.find(part.object), part, time_zone_);
+    return convert_batch(ValueDialect::hubspot, schemas_.find(part.object), part, time_zone_, property_source_);
 }
 
 std::string HubspotAdapter::objects_path(std::string_view object, std::string_view operation) const {

@@ -21,7 +21,7 @@ class HubspotAdapter final : public CrmAdapter {
 public:
     // api_version: "v3" (/crm/v3/objects/...) or a date version such as "2026-03"
     // (/crm/objects/2026-03/...).
-    explicit HubspotAdapter(std::string api_version = "v3", WallClockZone time_zone = {});
+    explicit HubspotAdapter(std::string api_version = "v3", WallClockZone time_zone = {}, PropertySource property_source = {});
 
     Format format() const override { return Format::hubspot; }
     Stage first_stage(const Batch& part) const override;
@@ -43,6 +43,7 @@ private:
 
     std::string api_version_;
     WallClockZone time_zone_;
+    PropertySource property_source_;
     SchemaCache schemas_;
 };
 

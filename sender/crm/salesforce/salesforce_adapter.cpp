@@ -173,15 +173,17 @@ QuotaReport SalesforceAdapter::quota(const CrmAnswer& answer) const {
     return report;
 }
 
-SalesforceAdapter::SalesforceAdapter(std::string api_version, WallClockZone time_zone)
-    : api_version_(std::move(api_version)), time_zone_(std::move(time_zone)) {}
+SalesforceAdapter::SalesforceAdapter(std::string api_version, WallClockZone time_zone, PropertySource property_source)
+    : api_version_(std::move(api_version)),
+      time_zone_(std::move(time_zone)),
+      property_source_(std::move(property_source)) {}
 
 bool SalesforceAdapter::needs_schema(const Batch& part) const {
     return part.action == Action::upsert && schemas_.needs(part.object);
 }
 
 std::vector<RecordOutcome> SalesforceAdapter::convert(Batch& part) const {
-    return convert_batch(ValueDialect::salesforce, schemas_.find(part.object), part, time_zone_);
+    return convert_batch(ValueDialect::salesforce, schemas_.find(part.object), part, time_zone_, property_source_);
 }
 
 Result<CrmRequest> SalesforceAdapter::build(Stage stage, const Batch& part, std::span<const std::string>) const {

@@ -26,7 +26,7 @@ inline constexpr std::string_view kDefaultSalesforceApiVersion = "v59.0";
 class SalesforceAdapter final : public CrmAdapter {
 public:
     explicit SalesforceAdapter(std::string api_version = std::string(kDefaultSalesforceApiVersion),
-                               WallClockZone time_zone = {});
+                               WallClockZone time_zone = {}, PropertySource property_source = {});
 
     Format format() const override { return Format::salesforce; }
     Stage first_stage(const Batch&) const override { return Stage::send; }
@@ -49,6 +49,7 @@ private:
 
     std::string api_version_;
     WallClockZone time_zone_;
+    PropertySource property_source_;
     SchemaCache schemas_;
     // (sObject, external id field) confirmed to exist and be usable as an external id.
     std::map<std::pair<std::string, std::string>, bool> verified_;
