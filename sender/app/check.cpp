@@ -2,10 +2,13 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -323,6 +326,10 @@ private:
         http.set_bearer_token(token->value);
         const std::string base =
             config_.target.url.empty() && token->instance_url ? *token->instance_url : config_.target.url;
+        if (config_.target.format == Format::hubspot && read_hubspot_scopes(http, base, token->value)) {
+            check_schema(http, base);
+            return;
+        }
         HttpRequest probe;
         probe.id = 1;
         // A request that changes nothing: an empty batch (webhook), a read of nothing (CRMs).
@@ -374,13 +381,32 @@ private:
         }
     }
 
+    // A private app's token: its scopes, which also proves it valid (kTokenInfoPath). False when
+    // the CRM does not answer that (another kind of token): the probe below decides then.
+    bool read_hubspot_scopes(HttpClient& http, const std::string& base, const Secret& token) {
+        HttpRequest request;
+        request.id = 3;
+        request.url = join_url(base, hubspot::kTokenInfoPath);
+        request.body = R"({"tokenKey":)";
+        append_json_string(request.body, token.reveal());
+        request.body += "}";
+        auto answer = exchange(http, std::move(request));
+        if (!answer) return false;
+        if (answer->status == 401) {
+            fail("CRM at " + base + " refused the token (HTTP 401 to the token info request)",
+                 "Check target.token_file / token_env: the token must be a valid private app token.");
+            return true;
+        }
+        hubspot_scopes_ = hubspot::read_token_scopes(answer->status, answer->body);
+        if (!hubspot_scopes_) return false;
+        pass("CRM reachable at " + base + ", token valid (a private app token with " +
+             std::to_string(hubspot_scopes_->size()) + " scopes)");
+        return true;
+    }
+
     // Every mapping against its object's schema as the CRM describes it (crm/mapping_check.hpp).
     void check_schema(HttpClient& http, const std::string& base) {
         if (mappings_.empty()) return;
-        if (config_.target.format == Format::webhook) {
-            pass("webhook format: no CRM schema to check the mappings against");
-            return;
-        }
         const bool hubspot = config_.target.format == Format::hubspot;
         const std::string version =
             config_.target.api_version.empty() ? std::string(kDefaultSalesforceApiVersion) : config_.target.api_version;
@@ -401,7 +427,24 @@ private:
             schemas[m.object] = hubspot ? hubspot::read_properties(m.object, answer->status, answer->body)
                                         : salesforce::read_describe(m.object, answer->status, answer->body);
         }
+        // The scopes of a private app's token, for each object HubSpot has: one it may not write
+        // fails; one whose properties it may not read is noted here, not failed below.
+        std::set<std::string> unreadable;
+        if (hubspot_scopes_) {
+            std::map<std::string, std::string> tables;  // object -> its mapped tables
+            for (const auto& m : mappings_) tables[m.object] += (tables[m.object].empty() ? "" : ", ") + m.table;
+            for (const auto& [object, mapped] : tables) {
+                if (schemas[object].problem == SchemaFetch::Problem::unknown_object) continue;
+                for (const auto& f : check_hubspot_scopes(object, mapped, *hubspot_scopes_))
+                    f.severity == Finding::Severity::fail ? fail(f.what, f.fix) : note(f.what, f.fix);
+                if (schemas[object].problem == SchemaFetch::Problem::forbidden &&
+                    std::find(hubspot_scopes_->begin(), hubspot_scopes_->end(),
+                              hubspot::scope("schemas", object, "read")) == hubspot_scopes_->end())
+                    unreadable.insert(object);
+            }
+        }
         for (const auto& m : mappings_) {
+            if (unreadable.count(m.object)) continue;
             auto findings = check_mapping(hubspot ? SchemaCrm::hubspot : SchemaCrm::salesforce, m, schemas[m.object]);
             bool failed = false;
             for (const auto& f : findings) {
@@ -437,6 +480,7 @@ private:
     const Config& config_;
     int failures_ = 0;
     std::vector<MappingUnderCheck> mappings_;
+    std::optional<std::vector<std::string>> hubspot_scopes_;  // a private app token's scopes, when HubSpot said
 };
 
 }  // namespace

@@ -305,4 +305,32 @@ std::vector<Finding> check_mapping(SchemaCrm crm, const MappingUnderCheck& m, co
              "Check that target.url is the CRM's API address; retry if the CRM was briefly failing."}};
 }
 
+std::vector<Finding> check_hubspot_scopes(const std::string& object, const std::string& tables,
+                                          const std::vector<std::string>& scopes) {
+    auto granted = [&](const std::string& s) { return std::find(scopes.begin(), scopes.end(), s) != scopes.end(); };
+    const std::string fix_tail = " to the private app (Settings > Integrations > Private apps > Scopes), then put its "
+                                 "new token in target.token_file (the sender re-reads it on SIGHUP).";
+    std::vector<Finding> out;
+    const std::string write = hubspot::scope("objects", object, "write");
+    if (!granted(write))
+        out.push_back({Finding::Severity::fail,
+                       "the token cannot write HubSpot " + object + " records (" + tables + " is mapped to it): it "
+                           "lacks the scope " + write,
+                       "Add " + write + fix_tail});
+    const std::string read = hubspot::scope("objects", object, "read");
+    if (!granted(read))
+        out.push_back({Finding::Severity::note,
+                       "the token cannot read HubSpot " + object + " records (scope " + read + "): deletes, which "
+                           "look up HubSpot's record ids first, will be held",
+                       "Add " + read + fix_tail});
+    const std::string schemas = hubspot::scope("schemas", object, "read");
+    if (!granted(schemas))
+        out.push_back({Finding::Severity::note,
+                       "the token cannot read the properties of HubSpot " + object + " (scope " + schemas +
+                           "): values go out unconverted to the property types, and the mapping is not checked "
+                           "against them",
+                       "Add " + schemas + fix_tail});
+    return out;
+}
+
 }  // namespace crmsync::sender

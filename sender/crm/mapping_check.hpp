@@ -50,4 +50,11 @@ TypeFit type_fit(std::string_view pg_type, CrmType property_type);
 // scope) or, when the schema was read, with each property. Empty: the mapping fits.
 std::vector<Finding> check_mapping(SchemaCrm crm, const MappingUnderCheck& mapping, const SchemaFetch& fetch);
 
+// A HubSpot object against the scopes the token was granted: writing records needs
+// crm.objects.<object>.write (fail); deletes read ids first (crm.objects.<object>.read, note), and
+// the sender converts values with the object's properties (crm.schemas.<object>.read, note).
+// `tables`: the mapped tables, for the message.
+std::vector<Finding> check_hubspot_scopes(const std::string& object, const std::string& tables,
+                                          const std::vector<std::string>& scopes);
+
 }  // namespace crmsync::sender

@@ -170,6 +170,33 @@ def test_check_validates_mappings_against_the_crm_schema(cluster, secured_crm, w
     cluster.query("DELETE FROM crmsync.mappings WHERE crm = 'schk'")
 
 
+# A private app token whose app was not given the deals scopes ("Scopes"; the mock's
+# /_mock/tokens grants them per token, and answers the token info endpoint of "Private apps"):
+# check names the object the token cannot write and the scope to add, before anything is sent.
+def test_check_names_the_scope_a_token_lacks(cluster, secured_crm, workdir, token_file):
+    mapped(cluster, "schkscope")
+    granted = [f"crm.{kind}.{obj}.{access}" for obj in ("contacts", "companies")
+               for kind in ("objects", "schemas") for access in ("read", "write")]
+    secured_crm._call("/_mock/tokens", {"tokens": [TOKEN], "scopes": {TOKEN: granted + ["crm.objects.deals.read"]}})
+    try:
+        sender = Sender(workdir, "schkscope", "hubspot", cluster.conninfo, secured_crm.url(), token_file=token_file)
+        result = check(sender.config)
+        assert result.returncode == 1, result.stdout
+        out = result.stdout
+        assert "ok    CRM reachable at " in out and "token valid (a private app token with 9 scopes)" in out, out
+        assert fail_line(out, "the token cannot write HubSpot deals records (deals is mapped to it): it lacks the "
+                              "scope crm.objects.deals.write",
+                         "Add crm.objects.deals.write to the private app (Settings > Integrations > Private apps > "
+                         "Scopes), then put its new token in target.token_file (the sender re-reads it on SIGHUP)."), out
+        assert "note  the token cannot read the properties of HubSpot deals (scope crm.schemas.deals.read)" in out
+        for table in ("companies", "contacts"):
+            assert f"ok    mapping of {table} fits the HubSpot schema of {table}" in out
+        assert TOKEN not in out + result.stderr
+    finally:
+        secured_crm._call("/_mock/tokens", {"tokens": [TOKEN]})
+        cluster.query("DELETE FROM crmsync.mappings WHERE crm = 'schkscope'")
+
+
 def test_check_validates_salesforce_mappings(cluster, secured_crm, workdir, token_file):
     cluster.query("DELETE FROM crmsync.mappings WHERE crm = 'schksf'")
     map_tables(cluster, "schksf", "salesforce")

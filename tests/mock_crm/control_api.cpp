@@ -64,7 +64,8 @@ HttpReply control_request(const ControlRequest& req, ControlContext& ctx) {
     if (req.endpoint == "tokens" && (get || post)) {
         // Rotation, as an admin rotates a private app's token: the list replaces the accepted
         // static tokens, each issued now (so --token-ttl-s runs from here). OAuth-issued tokens
-        // are left alone.
+        // are left alone. Optional "scopes": {"<token>": ["crm.objects.contacts.write", ...]}:
+        // the HubSpot scopes that token was granted (others: every scope).
         if (post) {
             JsonParseResult parsed = parse_json(req.body);
             const rapidjson::Value* list = parsed.error.empty() && parsed.doc.IsObject() ? find_member(parsed.doc, "tokens") : nullptr;
@@ -75,7 +76,20 @@ HttpReply control_request(const ControlRequest& req, ControlContext& ctx) {
                     return {400, webhook_error_body("tokens must be non-empty strings"), {}};
                 tokens.emplace_back(string_of(t));
             }
-            ctx.tokens.rotate(std::move(tokens), wall_clock_now_us() / 1000000);
+            std::map<std::string, std::vector<std::string>> scopes;
+            if (const rapidjson::Value* granted = find_member(parsed.doc, "scopes")) {
+                if (!granted->IsObject())
+                    return {400, webhook_error_body("scopes must be {\"<token>\": [\"<scope>\", ...]}"), {}};
+                for (const auto& m : granted->GetObject()) {
+                    if (!m.value.IsArray()) return {400, webhook_error_body("each token's scopes must be a list"), {}};
+                    auto& list = scopes[std::string(string_of(m.name))];
+                    for (const auto& s : m.value.GetArray()) {
+                        if (!is_string(s)) return {400, webhook_error_body("scopes must be strings"), {}};
+                        list.emplace_back(string_of(s));
+                    }
+                }
+            }
+            ctx.tokens.rotate(std::move(tokens), wall_clock_now_us() / 1000000, std::move(scopes));
         }
         rapidjson::StringBuffer buf;
         JsonWriter w(buf);

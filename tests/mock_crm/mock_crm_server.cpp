@@ -14,6 +14,7 @@
 #include "control_api.h"
 #include "hubspot_api.h"
 #include "hubspot_properties_api.h"
+#include "hubspot_scopes.h"
 #include "salesforce_api.h"
 #include "webhook_api.h"
 
@@ -30,6 +31,11 @@ struct Route {
     ApiHandler handler = nullptr;
     std::vector<std::string> params;
 };
+
+std::string bearer_token(const std::string& authorization) {
+    static const std::string kBearer = "Bearer ";
+    return authorization.rfind(kBearer, 0) == 0 ? authorization.substr(kBearer.size()) : std::string();
+}
 
 bool is_api_version(const std::string& s) {  // "v59.0"
     return s.size() >= 4 && s[0] == 'v' && s.find('.') != std::string::npos &&
@@ -57,6 +63,8 @@ Route route_of(const std::string& method, const std::vector<std::string>& s,
             return {"hubspot.properties_create", ApiFormat::kHubSpot, hubspot_create_property, {s[3]}};
         return {"hubspot.unknown", ApiFormat::kHubSpot, nullptr, {}};
     }
+    if (method == "POST" && raw_path == "/oauth/v2/private-apps/get/access-token-info")
+        return {"hubspot.access_token_info", ApiFormat::kHubSpot, nullptr, {}};
     if (method == "POST" && s.size() == 3 && s[0] == "services" && s[1] == "oauth2" && s[2] == "token")
         return {"salesforce.oauth_token", ApiFormat::kSalesforce, nullptr, {}};
     if (s.size() >= 3 && s[0] == "services" && s[1] == "data" && is_api_version(s[2])) {
@@ -293,7 +301,8 @@ void MockCrmServer::handle_crm_request(const httplib::Request& req, httplib::Res
 
     HttpReply reply;
     const int64_t now_s = received_us / 1000000;
-    const bool token_endpoint = route.name == "salesforce.oauth_token";
+    // Both take the credential in their body, not as a bearer token.
+    const bool token_endpoint = route.name == "salesforce.oauth_token" || route.name == "hubspot.access_token_info";
     int64_t expired_for_s = 0;
     TokenCheck auth = tokens_.required() && !token_endpoint
                           ? tokens_.check(req.get_header_value("Authorization"), now_s, &expired_for_s)
@@ -313,9 +322,16 @@ void MockCrmServer::handle_crm_request(const httplib::Request& req, httplib::Res
         reply = unauthorized(route.format, auth, expired_for_s);
     } else if (!quota.allowed) {
         reply = over_quota(route.format, quota.policy);
+    } else if (route.name == "hubspot.access_token_info") {
+        reply = access_token_info(req.body, tokens_);
     } else if (token_endpoint) {
         reply = salesforce_oauth_token(req.body, options_.oauth, tokens_,
                                        "http://" + req.local_addr + ":" + std::to_string(req.local_port), now_s);
+    } else if (auto scope = route.format == ApiFormat::kHubSpot && !route.params.empty() && tokens_.required()
+                                ? required_hubspot_scope(route.name, route.params.front())
+                                : std::nullopt;
+               scope && !has_scope(tokens_.scopes_of(bearer_token(req.get_header_value("Authorization"))), *scope)) {
+        reply = missing_scopes_reply(*scope);
     } else {
         if (fault.slow_ms > 0) {
             stats_.count_fault(route.name, InjectedFault::kSlow);

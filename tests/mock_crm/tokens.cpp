@@ -26,10 +26,12 @@ TokenCheck TokenStore::check(const std::string& header, int64_t now_s, int64_t* 
     return TokenCheck::kValid;
 }
 
-void TokenStore::rotate(std::vector<std::string> tokens, int64_t now_s) {
+void TokenStore::rotate(std::vector<std::string> tokens, int64_t now_s,
+                        std::map<std::string, std::vector<std::string>> scopes) {
     std::lock_guard lock(mutex_);
     for (const auto& t : static_) issued_at_.erase(t);
     static_.clear();
+    scopes_ = std::move(scopes);
     for (auto& t : tokens) {
         if (t.empty()) continue;
         issued_at_[t] = now_s;
@@ -41,6 +43,18 @@ void TokenStore::issue(const std::string& token, int64_t now_s) {
     std::lock_guard lock(mutex_);
     issued_at_[token] = now_s;
     oauth_used_ = true;
+}
+
+std::optional<std::vector<std::string>> TokenStore::scopes_of(const std::string& token) const {
+    std::lock_guard lock(mutex_);
+    auto it = scopes_.find(token);
+    if (it == scopes_.end()) return std::nullopt;
+    return it->second;
+}
+
+bool TokenStore::known(const std::string& token) const {
+    std::lock_guard lock(mutex_);
+    return issued_at_.count(token) > 0;
 }
 
 std::vector<std::string> TokenStore::static_tokens() const {

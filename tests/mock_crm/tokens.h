@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,13 @@ public:
     TokenCheck check(const std::string& authorization_header, int64_t now_s, int64_t* expired_for_s = nullptr) const;
 
     // Replaces the accepted static tokens (issued now); an empty list turns auth off unless
-    // OAuth issued tokens.
-    void rotate(std::vector<std::string> tokens, int64_t now_s);
+    // OAuth issued tokens. `scopes`: the HubSpot scopes a token was granted, as a private app's
+    // token carries the scopes ticked for the app; a token not listed has every scope.
+    void rotate(std::vector<std::string> tokens, int64_t now_s,
+                std::map<std::string, std::vector<std::string>> scopes = {});
+    // The token's granted scopes; nullopt: all of them (or not a token of ours).
+    std::optional<std::vector<std::string>> scopes_of(const std::string& token) const;
+    bool known(const std::string& token) const;
     // Records a token the OAuth endpoint issued.
     void issue(const std::string& token, int64_t now_s);
     int64_t ttl_s() const { return ttl_s_; }
@@ -34,6 +40,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, int64_t> issued_at_;  // token -> issue time (s)
     std::vector<std::string> static_;
+    std::map<std::string, std::vector<std::string>> scopes_;
     bool oauth_used_ = false;
     int64_t ttl_s_;
 };

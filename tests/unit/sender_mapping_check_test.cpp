@@ -318,3 +318,22 @@ TEST(MappingCheck, SalesforceObjectProblems) {
                  "Give the user's profile or a permission set Read, Create and Edit on Contact."}};
     EXPECT_EQ(found, expected);
 }
+
+TEST(MappingCheck, HubspotScopesOfTheToken) {
+    EXPECT_EQ(hubspot::read_token_scopes(200, R"({"userId":1,"hubId":2,"appId":3,"scopes":["crm.objects.deals.write"]})"),
+              (std::optional<std::vector<std::string>>{{"crm.objects.deals.write"}}));
+    EXPECT_FALSE(hubspot::read_token_scopes(404, R"({"status":"error"})"));
+    EXPECT_FALSE(hubspot::read_token_scopes(200, "{}"));
+    EXPECT_EQ(hubspot::scope("schemas", "p_projects", "read"), "crm.schemas.custom.read");
+
+    EXPECT_TRUE(check_hubspot_scopes("deals", "public.deals",
+                                     {"crm.objects.deals.write", "crm.objects.deals.read", "crm.schemas.deals.read"})
+                    .empty());
+    auto findings = check_hubspot_scopes("deals", "public.deals", {"crm.objects.deals.read"});
+    ASSERT_EQ(findings.size(), 2u);
+    EXPECT_EQ(findings[0].severity, Finding::Severity::fail);
+    EXPECT_EQ(findings[0].what, "the token cannot write HubSpot deals records (public.deals is mapped to it): it lacks "
+                                "the scope crm.objects.deals.write");
+    EXPECT_EQ(findings[1].severity, Finding::Severity::note);
+    EXPECT_NE(findings[1].what.find("crm.schemas.deals.read"), std::string::npos);
+}

@@ -36,11 +36,25 @@ std::string properties_path(std::string_view object) {
     return "/crm/v3/properties/" + encode_path_segment(object);
 }
 
-std::string write_scope(std::string_view object) {
-    // "Scopes" (https://developers.hubspot.com/docs/api/scopes): the standard objects have their
-    // own scopes; custom objects (p_<name>, 2-<id>) share crm.objects.custom.*.
-    if (object.starts_with("p_") || object.starts_with("2-")) return "crm.objects.custom.write";
-    return "crm.objects." + std::string(object) + ".write";
+std::string scope(std::string_view kind, std::string_view object, std::string_view access) {
+    // The standard objects have their own scopes; custom objects (p_<name>, 2-<id>) share
+    // crm.<kind>.custom.*.
+    const bool custom = object.starts_with("p_") || object.starts_with("2-");
+    return "crm." + std::string(kind) + "." + (custom ? std::string("custom") : std::string(object)) + "." +
+           std::string(access);
+}
+
+std::string write_scope(std::string_view object) { return scope("objects", object, "write"); }
+
+std::optional<std::vector<std::string>> read_token_scopes(long status, std::string_view body) {
+    if (status != 200) return std::nullopt;
+    rapidjson::Document doc;
+    const rapidjson::Value* scopes = answers::parse(body, doc) ? member(doc, "scopes") : nullptr;
+    if (!scopes || !scopes->IsArray()) return std::nullopt;
+    std::vector<std::string> out;
+    for (const auto& s : scopes->GetArray())
+        if (s.IsString()) out.emplace_back(answers::string_view_of(s));
+    return out;
 }
 
 SchemaFetch read_properties(std::string_view object, long status, std::string_view body) {

@@ -224,3 +224,55 @@ TEST_F(HubSpotApiTest, CommitTimeHeaderFeedsLatency) {
 
 }  // namespace
 }  // namespace crmsync::mock_crm::testing
+
+namespace crmsync::mock_crm::testing {
+namespace {
+
+// A private app's token carries the scopes ticked for the app ("Scopes"); a call it lacks one
+// for answers 403 MISSING_SCOPES ("Error handling"), and the token info endpoint ("Private
+// apps") lists them.
+class HubSpotScopesTest : public MockCrmTest {
+protected:
+    void SetUp() override {
+        MockCrmOptions options;
+        options.token = "pat-deals-only";
+        start_server(options);
+        ASSERT_EQ(post("/_mock/tokens", R"({"tokens":["pat-deals-only","pat-all"],)"
+                                        R"("scopes":{"pat-deals-only":["crm.objects.deals.write","crm.objects.deals.read"]}})")
+                      ->status,
+                  200);
+    }
+    httplib::Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+};
+
+TEST_F(HubSpotScopesTest, ACallWithoutItsScopeIsRefusedWithTheScopeNamed) {
+    auto refused = post(kUpsert, upsert_body({upsert_input("ann@example.com", "{}")}), bearer("pat-deals-only"));
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 403);
+    auto body = parse(refused->body);
+    EXPECT_EQ(str_at(body, "/category"), "MISSING_SCOPES");
+    EXPECT_EQ(str_at(body, "/errors/0/context/requiredGranularScopes/0"), "crm.objects.contacts.write");
+    auto deals = post("/crm/v3/objects/deals/batch/upsert",
+                      R"({"inputs":[{"idProperty":"hs_object_id","id":"1","properties":{"dealname":"D"}}]})",
+                      bearer("pat-deals-only"));
+    ASSERT_TRUE(deals);
+    EXPECT_NE(deals->status, 403) << deals->body;
+    auto all = post(kUpsert, upsert_body({upsert_input("ann@example.com", "{}")}), bearer("pat-all"));
+    ASSERT_TRUE(all);
+    EXPECT_EQ(all->status, 200) << all->body;
+}
+
+TEST_F(HubSpotScopesTest, TokenInfoListsTheScopes) {
+    auto info = post("/oauth/v2/private-apps/get/access-token-info", R"({"tokenKey":"pat-deals-only"})");
+    ASSERT_TRUE(info);
+    ASSERT_EQ(info->status, 200) << info->body;
+    auto body = parse(info->body);
+    ASSERT_EQ(at(body, "/scopes")->Size(), 2u);
+    EXPECT_EQ(str_at(body, "/scopes/0"), "crm.objects.deals.write");
+    auto unknown = post("/oauth/v2/private-apps/get/access-token-info", R"({"tokenKey":"pat-nope"})");
+    ASSERT_TRUE(unknown);
+    EXPECT_EQ(unknown->status, 401);
+}
+
+}  // namespace
+}  // namespace crmsync::mock_crm::testing
