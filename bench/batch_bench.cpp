@@ -11,6 +11,7 @@
 #include "core/batcher.hpp"
 #include "core/plugin_message.hpp"
 #include "crm/crm_adapter.hpp"
+#include "crm/record_conversion.hpp"
 
 #include "render/message.hpp"
 #include "render/out_buffer.hpp"
@@ -134,6 +135,54 @@ void BM_BatchAssembly(benchmark::State& state, sender::Format format, std::size_
     state.counters["events_per_request"] =
         static_cast<double>(state.iterations() * messages.size()) / static_cast<double>(requests ? requests : 1);
 }
+// What converting values to the property types adds per record (crm/record_conversion): the
+// same 10,000 records against a schema that types every property the way a CRM would (number,
+// boolean, date, datetime, multi-select, strings), so every record is read and the date and
+// datetime values are checked; compare items/s with BM_BatchAssembly of the same format.
+void BM_ConvertRecords(benchmark::State& state, sender::Format format) {
+    const std::vector<std::string> messages = plugin_messages(format, kMessages, kMessages);
+    std::vector<sender::PluginMessage> parsed;
+    for (const auto& m : messages) parsed.push_back(*sender::parse_plugin_message(m));
+    const bool sf = format == sender::Format::salesforce;
+    sender::CrmObjectSchema schema;
+    auto typed = [&](const char* name, sender::CrmType type, std::vector<std::string> options = {}) {
+        sender::CrmProperty p;
+        p.name = name;
+        p.type = type;
+        p.options = std::move(options);
+        p.restricted_options = !p.options.empty();
+        schema.properties.push_back(std::move(p));
+    };
+    typed("email", sender::CrmType::string);
+    typed("firstname", sender::CrmType::string);
+    typed("lastname", sender::CrmType::string);
+    typed("company", sender::CrmType::string);
+    typed("phone", sender::CrmType::string);
+    typed("lead_score", sender::CrmType::number);
+    typed("annual_revenue", sender::CrmType::number);
+    typed("is_customer", sender::CrmType::boolean);
+    typed("birth_date", sender::CrmType::date);
+    typed("created_at", sender::CrmType::datetime);
+    typed("updated_at", sender::CrmType::datetime);
+    typed("tags", sender::CrmType::multi_enumeration, {"vip", "newsletter", "beta"});
+    typed("preferences", sender::CrmType::text);
+    const auto dialect = sf ? sender::ValueDialect::salesforce : sender::ValueDialect::hubspot;
+    std::size_t rewritten = 0;
+    for (auto _ : state) {
+        for (const auto& message : parsed) {
+            auto converted = sender::convert_record(dialect, message.record, schema, sf ? "Email" : "email", {});
+            if (converted.refusal) state.SkipWithError(converted.refusal->reason.c_str());
+            rewritten += converted.record ? 1 : 0;
+            benchmark::DoNotOptimize(converted);
+        }
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * parsed.size()));
+    state.counters["rewritten_share"] =
+        static_cast<double>(rewritten) / static_cast<double>(state.iterations() * parsed.size());
+}
+BENCHMARK_CAPTURE(BM_ConvertRecords, hubspot, sender::Format::hubspot)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ConvertRecords, salesforce, sender::Format::salesforce)->Unit(benchmark::kMillisecond);
+
 BENCHMARK_CAPTURE(BM_BatchAssembly, webhook, sender::Format::webhook, kMessages, false)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_BatchAssembly, hubspot, sender::Format::hubspot, kMessages, true)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_BatchAssembly, salesforce, sender::Format::salesforce, kMessages, true)->Unit(benchmark::kMillisecond);
