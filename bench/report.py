@@ -276,36 +276,107 @@ def backfill_section(d):
     return "\n" + table(["format", "phase", "rows", "rows/s", "time", "sender CPU", "sender RSS"], body) + "\n"
 
 
+QUOTA_LABELS = {"crmsync": "crmsync", "wal2json_node": "Node.js wal2json client", "outbox": "outbox poller"}
+QUOTA_COLORS = {"crmsync": "#1b7837", "wal2json_node": "#2166ac", "outbox": "#b2182b"}
+
+
+def quota_lag(d, system, rate):
+    """The lag samples of one system and rate: (t, lag MB, lag s). Results written before the
+    peers ran have crmsync only, in quota_lag_<rate>.csv with slot lag in MB."""
+    rows = read_csv(os.path.join(d, f"quota_lag_{system}_{rate}.csv"))
+    if rows:
+        return [(num(x["t_s"]), num(x["lag_mb"]), num(x["lag_s"])) for x in rows]
+    rows = read_csv(os.path.join(d, f"quota_lag_{rate}.csv")) if system == "crmsync" else []
+    return [(num(x["t_s"]), num(x["slot_lag_mb"]), float("nan")) for x in rows]
+
+
 def quota_section(d, out):
     rows = read_csv(os.path.join(d, "quota.csv"))
     if not rows:
         return "\n(not run)\n"
-    plots = []
     for r in rows:
-        rate = r["rate_per_s"]
-        lag = read_csv(os.path.join(d, f"quota_lag_{rate}.csv"))
-        with open(os.path.join(out, f"quota_lag_{rate}.dat"), "w") as f:
-            f.write("# t lag records calls 429\n")
-            for x in lag:
-                f.write(f"{x['t_s']} {x['slot_lag_mb']} {x['records_sent']} {x['api_calls']} {x['http_429']}\n")
-    series = ", \\\n     ".join(f"'quota_lag_{r['rate_per_s']}.dat' using 1:2 with lines lw 2 title '{r['rate_per_s']} changes/s'"
-                                for r in rows)
-    plots.append(gnuplot(out, "quota_lag", TERMINAL + f"""set output 'quota_lag.png'
-set title 'slot lag under HubSpot Professional quota (190 requests / 10 s), Zipf updates'
+        r.setdefault("system", "crmsync")
+        r["system"] = r["system"] or "crmsync"
+    systems = list(dict.fromkeys(r["system"] for r in rows))
+    rates = list(dict.fromkeys(r["rate_per_s"] for r in rows))
+    with_seconds = any(r.get("lag_at_end_s") for r in rows)
+    # One panel per rate, one line per system: first how old the oldest change the CRM has not
+    # accepted is (comparable across systems), then lag in MB (not comparable for the outbox,
+    # whose figure includes the WAL of its own outbox table: drawn dashed).
+    metrics = ([(3, "age of the oldest change not in the CRM, s")] if with_seconds else []) + [(2, "lag MB")]
+    panels = []
+    for column, ylabel in metrics:
+        for rate in rates:
+            series, arrows = [], []
+            for system in systems:
+                lag = quota_lag(d, system, rate)
+                if not lag:
+                    continue
+                name = f"quota_lag_{system}_{rate}.dat"
+                with open(os.path.join(out, name), "w") as f:
+                    f.write("# t lag_mb lag_s\n")
+                    for t, mb, sec in lag:
+                        f.write(f"{t} {mb} {sec}\n")
+                color = QUOTA_COLORS.get(system, "black")
+                dashed = " dt 2" if system == "outbox" and column == 2 else ""
+                label = QUOTA_LABELS.get(system, system) + (" (incl. its own WAL)" if dashed else "")
+                series.append(f"'{name}' using 1:{column} with lines lw 2{dashed} lc rgb '{color}' title '{label}'")
+                seconds = next((num(r["seconds"]) for r in rows if r["rate_per_s"] == rate and r["system"] == system),
+                               float("nan"))
+                if seconds == seconds:
+                    arrows.append(f"set arrow from {seconds:.0f},graph 0 to {seconds:.0f},graph 1 nohead lw 1 dt 3 "
+                                  f"lc rgb '{color}' front\n")
+            if series:
+                panels.append(f"""unset arrow
+{''.join(arrows)}set title '{int(rate):,} changes/s'
+set ylabel '{ylabel}'
+plot {', '.join(series)}
+""")
+    plots = []
+    if panels:
+        title = ("Under HubSpot Professional quota (190 requests / 10 s), Zipf updates; dotted: end of the load, "
+                 "per system")
+        plots.append(gnuplot(out, "quota_lag", f"""set terminal pngcairo size {len(rates) * 520},{len(metrics) * 440} \\
+    font 'DejaVu Sans,10' noenhanced
+set output 'quota_lag.png'
+set multiplot layout {len(metrics)},{len(rates)} title '{title}'
 set xlabel 'seconds'
-set ylabel 'slot lag MB'
 set yrange [0:*]
 set grid
-set key top left
-plot {series}
+set key top left Left reverse samplen 2
+{''.join(panels)}unset multiplot
 """))
-    body = table(["changes/s", "changes", "records sent", "records per change", "API calls", "429s",
-                  "429s after 10 s", "p50 ms", "p99 ms", "lag at 30 s MB", "max lag after 30 s MB", "drain s",
-                  "CRM = DB"],
-                 [[r["rate_per_s"], r["changes"], r["records_sent"], r["records_per_change"], r["api_calls"],
-                   r["http_429"], r["http_429_after_10s"], f"{num(r['p50_ms']):.0f}", f"{num(r['p99_ms']):.0f}",
-                   r["lag_at_30s_mb"], r["lag_max_after_30s_mb"], r["drain_s"], r["crm_equals_db"]] for r in rows])
-    return "\n" + body + "\n\n" + "\n".join(f"![{p}]({p})" for p in plots if p) + "\n"
+
+    def drain(r):
+        if r.get("caught_up", "yes") == "no":
+            return f"not caught up after {num(r['drain_s']):.0f} s"
+        return r["drain_s"]
+
+    header = ["system", "changes/s", "offered/s", "changes", "records sent", "records per change", "API calls", "429s",
+              "429s after 10 s", "p50 ms", "p99 ms", "lag at 30 s MB", "max lag after 30 s MB", "drain s", "CRM = DB"]
+    if with_seconds:
+        header[-1:-1] = ["lag at end of load MB / s", "unsent after drain", "lag after drain MB / s"]
+    body = []
+    for r in rows:
+        line = [QUOTA_LABELS.get(r["system"], r["system"]), r["rate_per_s"], r.get("offered_per_s", ""), r["changes"],
+                r["records_sent"],
+                r["records_per_change"], r["api_calls"], r["http_429"], r["http_429_after_10s"],
+                f"{num(r['p50_ms']):.0f}", f"{num(r['p99_ms']):.0f}", r["lag_at_30s_mb"], r["lag_max_after_30s_mb"],
+                drain(r), r["crm_equals_db"]]
+        if with_seconds:
+            line[-1:-1] = [f"{r['lag_at_end_mb']} / {num(r['lag_at_end_s']):.0f}", r["unsent_after_drain"],
+                           f"{r['lag_after_drain_mb']} / {num(r['lag_after_drain_s']):.0f}"]
+        body.append(line)
+    note = ""
+    if with_seconds:
+        loads = [num(r.get("load_avg_start")) for r in rows] + [num(r.get("load_avg_end")) for r in rows]
+        loads = [x for x in loads if x == x]
+        note = ("\np50/p99: of the records the CRM received (changes still unsent are not in them). Lag MB: slot "
+                "lag for crmsync and the Node.js client; for the outbox, the WAL written since its oldest pending row "
+                "(its own outbox WAL included). Lag s: how old the oldest change the CRM has not accepted is."
+                + (f" Load average during the runs {min(loads):.2f}–{max(loads):.2f}." if loads else "") + "\n")
+    return "\n" + table(header, body, ["l"] + ["r"] * (len(header) - 1)) + "\n" + note + "\n" + \
+        "\n".join(f"![{p}]({p})" for p in plots if p) + "\n"
 
 
 def micro_section(d):
@@ -495,7 +566,10 @@ accepted and confirmed.
 the Professional tier's budget (190 requests per rolling 10 s) and the public API's latency
 (median 120 ms, p99 600 ms); Zipf (s = 1.0) updates over 50,000 contacts in 10-row
 transactions. 190 requests of 100 records carry at most 1,900 records/s: above that only
-coalescing (one record for many changes of a contact) keeps up.
+coalescing (one record for many changes of a contact) keeps up. Beside it the same load
+through the Node.js wal2json client and the outbox poller in HubSpot mode, which send one
+batch-upsert input per change (no coalescing), 100 distinct contacts per request at most,
+paced to HubSpot's rate-limit headers; their drain after the load is bounded.
 {quota_section(d, d)}
 ## Micro-benchmarks
 {micro_section(d)}

@@ -2,8 +2,9 @@
 # Every crmsync benchmark in one run, on throwaway clusters, against its peers; writes
 # results/<timestamp>/report.md, *.png plots (gnuplot) and the raw CSV/JSON they come from.
 #
-#   sudo bench/run_all.sh            # full run (about 22 minutes on 2 shared cores, plus the first build)
-#   sudo bench/run_all.sh --quick    # smaller sizes, shorter windows: a smoke run (about 5 minutes)
+#   sudo bench/run_all.sh            # full run (about 22 minutes on 2 shared cores, plus about 35 for the
+#                                    # quota benchmark with its peers, plus the first build)
+#   sudo bench/run_all.sh --quick    # smaller sizes, shorter windows: a smoke run (about 7 minutes)
 #
 # Options: --out DIR (default results/<timestamp>), --no-profile (skip the perf passes),
 # --skip-install (no apt-get/npm/make install: everything is already in place).
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
         --no-profile) PROFILE=0 ;;
         --skip-install) INSTALL=0 ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -59,7 +60,7 @@ else
               --outage-s 10 --outage-around-s 3 --outage-rate 2000 --max-wait-s 20)
     MICRO_ARGS=(--benchmark_min_time=0.05 --benchmark_repetitions=2)
     BACKFILL_ARGS=(--rows 50000)
-    QUOTA_ARGS=(--rates 2000 --seconds 20 --contacts 5000)
+    QUOTA_ARGS=(--rates 2000 --seconds 20 --contacts 5000 --peer-drain-s 30)
     INSTRUCTION_ARGS=(--shapes crm,narrow --changes 1000)
 fi
 if [ "$PROFILE" = 1 ]; then
@@ -130,7 +131,7 @@ $PY "$BENCH/e2e_latency.py" --out "$OUT" "${E2E_ARGS[@]}"
 step "backfill: existing rows into the mock CRM (initial sync, re-sync while streaming)"
 $PY "$BENCH/backfill_throughput.py" --out "$OUT" "${BACKFILL_ARGS[@]}"
 
-step "under HubSpot's quota: Zipf updates, coalescing, 429s, slot lag"
+step "under HubSpot's quota: Zipf updates, crmsync (coalescing) beside the node and outbox peers, 429s, lag"
 $PY "$BENCH/quota_bench.py" --out "$OUT" "${QUOTA_ARGS[@]}"
 
 step "report"
