@@ -1,6 +1,7 @@
 #include "render/pure_zone.hpp"  // first: this file must not see Postgres
 #include "render/message.hpp"
 
+#include "render/crm_shapes.hpp"
 #include "render/json_text.hpp"
 
 #include <cstring>
@@ -50,8 +51,8 @@ void write_record_id(OutBuffer& out, const RelationShape& shape, const Value* id
     out.append(shape.piece(RelationShape::RecordHead));
     if (!id) {
         out.append("null", 4);
-    } else if (shape.format == Format::Salesforce) {
-        write_value(out, *id, Format::Salesforce);
+    } else if (with_shape(shape.format, [](auto s) { return decltype(s)::typed_id; })) {
+        write_value(out, *id, shape.format);
     } else {
         out.reserve(key.len);  // before reading from the buffer: growing it may move it
         out.append_unchecked(out.data + key.pos, key.len);
@@ -60,9 +61,10 @@ void write_record_id(OutBuffer& out, const RelationShape& shape, const Value* id
 
 void write_record_properties(OutBuffer& out, const RelationShape& shape, const Property* props, size_t nprops) {
     out.append(shape.piece(RelationShape::PropsOpen));
-    // Inside a "properties" object the first name goes without its comma; salesforce fields
-    // follow the external id, so every one keeps it.
-    write_properties(out, props, nprops, shape.format, shape.format == Format::Salesforce);
+    // Inside a "properties" object the first name goes without its comma; fields beside the
+    // id (no properties object: Salesforce) follow it, so every one keeps it.
+    const bool fields_follow_id = with_shape(shape.format, [](auto s) { return decltype(s)::props_open.empty(); });
+    write_properties(out, props, nprops, shape.format, fields_follow_id);
     out.append(shape.piece(RelationShape::RecordClose));
 }
 
@@ -93,27 +95,13 @@ void build_relation_shape(OutBuffer& text, RelationShape& shape, Format format, 
         text.append(",\"table\":");
         put_string(text, qualified_table);
     });
-    piece(RelationShape::RecordHead, [&] {
-        switch (format) {
-            case Format::Webhook: text.append("{\"id\":"); break;
-            case Format::Hubspot:
-                text.append("{\"idProperty\":");
-                put_string(text, id_property);
-                text.append(",\"id\":");
-                break;
-            case Format::Salesforce:
-                text.append("{\"attributes\":{\"type\":");
-                put_string(text, object);
-                text.append("},");
-                put_string(text, id_property);
-                text.put(':');
-                break;
-        }
+    // The record's envelope, as the target's shape writes it (crm_shapes.hpp).
+    with_shape(format, [&](auto target) {
+        using Shape = decltype(target);
+        piece(RelationShape::RecordHead, [&] { Shape::record_head(text, object, id_property); });
+        piece(RelationShape::PropsOpen, [&] { text.append(Shape::props_open); });
+        piece(RelationShape::RecordClose, [&] { text.append(Shape::record_close); });
     });
-    piece(RelationShape::PropsOpen, [&] {
-        if (format != Format::Salesforce) text.append(",\"properties\":{");
-    });
-    piece(RelationShape::RecordClose, [&] { text.append(format == Format::Salesforce ? "}" : "}}"); });
 }
 
 void write_property_name(OutBuffer& out, std::string_view name) {

@@ -1,6 +1,7 @@
 #include "render/pure_zone.hpp"  // first: this file must not see Postgres
 #include "render/value.hpp"
 
+#include "render/crm_shapes.hpp"
 #include "render/json_text.hpp"
 #include "render/stored_formats.hpp"
 
@@ -11,10 +12,6 @@
 
 namespace crmsync::render {
 namespace {
-
-// Where a value goes decides how it looks: a typed JSON value, or text inside a string
-// (HubSpot properties, keys, and the items of a "a;b" multi-select).
-enum class Place : uint8_t { Typed, InString };
 
 constexpr int64_t kUsPerDay = 86400LL * 1000000LL;
 
@@ -204,8 +201,6 @@ size_t format_float(char* p, F f) {
     return static_cast<size_t>(end - p);
 }
 
-void write_scalar(OutBuffer& out, const Value& v, Place place, bool millis);
-
 // "a;b;c": how HubSpot and Salesforce take a multi-select. NULL items are left out.
 void write_joined_items_body(OutBuffer& out, const Value& v, bool millis) {
     bool first = true;
@@ -236,6 +231,8 @@ inline void format_in_place(OutBuffer& out, size_t max, bool quoted, Formatter&&
     out.len += format(out.data + out.len);
     if (quoted) out.put_unchecked('"');
 }
+
+}  // namespace
 
 // Writes the value; with Place::InString the caller has opened the quotes.
 void write_scalar(OutBuffer& out, const Value& v, Place place, bool millis) {
@@ -345,8 +342,6 @@ void write_json_array(OutBuffer& out, const Value& v) {
     out.put(']');
 }
 
-}  // namespace
-
 bool parse_format(std::string_view name, Format& out) {
     if (name == "webhook") out = Format::Webhook;
     else if (name == "hubspot") out = Format::Hubspot;
@@ -366,30 +361,8 @@ std::string_view format_name(Format f) {
 
 namespace {
 
-template <Format F>
-inline __attribute__((always_inline)) void write_value_as(OutBuffer& out, const Value& v) {
-    if constexpr (F == Format::Webhook) {
-        if (v.kind == ValueKind::Array)
-            write_json_array(out, v);
-        else
-            write_scalar(out, v, Place::Typed, false);
-    } else if constexpr (F == Format::Salesforce) {
-        // Salesforce fields hold no JSON objects: json goes into a (long) text field.
-        if (v.kind == ValueKind::Json || v.kind == ValueKind::StoredJsonb) {
-            out.put('"');
-            write_scalar(out, v, Place::InString, true);
-            out.put('"');
-        } else
-            write_scalar(out, v, Place::Typed, true);
-    } else {
-        out.put('"');
-        write_scalar(out, v, Place::InString, true);
-        out.put('"');
-    }
-}
-
-// One loop per format: the format is decided once per record, not once per property.
-template <Format F>
+// One loop per shape: the format is decided once per record, not once per property.
+template <class Shape>
 void write_properties_as(OutBuffer& out, const Property* props, size_t n, bool comma_first) {
     for (size_t i = 0; i < n; ++i) {
         const Slice& name = props[i].name;
@@ -397,26 +370,18 @@ void write_properties_as(OutBuffer& out, const Property* props, size_t n, bool c
             out.append(name.data + 1, name.len - 1);
         else
             out.append(name.data, name.len);
-        write_value_as<F>(out, props[i].value);
+        Shape::value(out, props[i].value);
     }
 }
 
 }  // namespace
 
 void write_properties(OutBuffer& out, const Property* props, size_t n, Format format, bool comma_first) {
-    switch (format) {
-        case Format::Webhook: write_properties_as<Format::Webhook>(out, props, n, comma_first); return;
-        case Format::Hubspot: write_properties_as<Format::Hubspot>(out, props, n, comma_first); return;
-        case Format::Salesforce: write_properties_as<Format::Salesforce>(out, props, n, comma_first); return;
-    }
+    with_shape(format, [&](auto shape) { write_properties_as<decltype(shape)>(out, props, n, comma_first); });
 }
 
 void write_value(OutBuffer& out, const Value& v, Format format) {
-    switch (format) {
-        case Format::Webhook: write_value_as<Format::Webhook>(out, v); return;
-        case Format::Hubspot: write_value_as<Format::Hubspot>(out, v); return;
-        case Format::Salesforce: write_value_as<Format::Salesforce>(out, v); return;
-    }
+    with_shape(format, [&](auto shape) { decltype(shape)::value(out, v); });
 }
 
 void write_key(OutBuffer& out, const Value& v) {
