@@ -373,3 +373,19 @@ def test_salesforce_values_are_converted_to_the_field_types(run_factory, mock_cr
     assert pick("c@example.com") == {"Birthdate": None, "Met__c": None, "Vip__c": None}
     assert pick("d@example.com") == {"Birthdate": "2026-03-28", "Met__c": "2026-03-29T06:30:00.000Z", "Vip__c": True}
     assert dead_letters(run) == []
+
+
+# Point 7 (a 2xx confirms only the inputs it accounts for, delivery rule 2): the mock applies
+# every input but leaves some out of the 200's results (fault rate_omit_result). The sender
+# sends those again instead of taking the 2xx as acceptance of all: HubSpot receives more
+# upserts than there were changes, and the CRM equals the database with nothing dead-lettered.
+def test_hubspot_2xx_that_leaves_inputs_out_confirms_only_those_it_names(run_factory, mock_crm):
+    run = run_factory("hsomit", "hubspot")
+    mock_crm.faults(rate_omit_result=0.2, seed=7)
+    run.start_sender()
+    contacts(run.cluster, 1, 300)
+    run.wait_delivered()
+    mock_crm.faults(rate_omit_result=0)
+    run.assert_in_step()
+    assert mock_crm.stats()["records"]["upserted"] > 300, mock_crm.stats()["records"]
+    assert "accounts for" in run.sender.log(), run.sender.log()[-2000:]

@@ -23,6 +23,7 @@ struct ApiRequest {
     std::optional<int64_t> commit_time_us;  // X-Crmsync-Commit-Time, oldest commit in batch
     std::string reject_value;               // poison substring; empty = none
     double lock_row_rate = 0;               // Salesforce UNABLE_TO_LOCK_ROW share (faults.h)
+    double omit_result_rate = 0;            // HubSpot upsert results left out (faults.h)
     uint64_t lock_row_seed = 0;
 };
 

@@ -5,7 +5,7 @@ namespace {
 
 constexpr const char* kAcceptedKeys =
     "rate_429, retry_after_s, rate_500, rate_slow, slow_ms, rate_drop, drop_after_apply, down, "
-    "reject_value, rate_lock_row, hubspot_per_10s, hubspot_daily, salesforce_daily, seed";
+    "reject_value, rate_lock_row, rate_omit_result, hubspot_per_10s, hubspot_daily, salesforce_daily, seed";
 
 std::string check_rate(const rapidjson::Value& v, const char* key, double& out) {
     auto d = as_double(v);
@@ -69,6 +69,8 @@ std::string FaultInjector::configure(const rapidjson::Value& body) {
             }
         } else if (key == "rate_lock_row") {
             error = check_rate(v, "rate_lock_row", next.rate_lock_row);
+        } else if (key == "rate_omit_result") {
+            error = check_rate(v, "rate_omit_result", next.rate_omit_result);
         } else if (key == "hubspot_per_10s") {
             error = check_integer(v, "hubspot_per_10s", 1000000000, next.hubspot_per_10s);
         } else if (key == "hubspot_daily") {
@@ -111,6 +113,7 @@ FaultDecision FaultInjector::decide() {
     // The per-record lock draws come from the request's own draws, not new ones, so that the
     // sequence of request-level faults for a seed stays what it was before this fault existed.
     d.lock_row_rate = s.rate_lock_row;
+    d.omit_result_rate = s.rate_omit_result;
     d.lock_row_seed = (uint64_t(drop * 0x1.0p53) << 11) ^ uint64_t(slow * 0x1.0p53);
     if (s.down) {
         d.down = true;
@@ -152,6 +155,8 @@ void FaultInjector::write_json(JsonWriter& w) const {
     write_string(w, s.reject_value);
     write_key(w, "rate_lock_row");
     w.Double(s.rate_lock_row);
+    write_key(w, "rate_omit_result");
+    w.Double(s.rate_omit_result);
     write_key(w, "hubspot_per_10s");
     w.Int64(s.hubspot_per_10s);
     write_key(w, "hubspot_daily");

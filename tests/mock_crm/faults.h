@@ -24,6 +24,9 @@ struct FaultSettings {
     bool down = false;
     std::string reject_value;  // records with a string value containing it are poison
     double rate_lock_row = 0;  // Salesforce: share of upsert records failing UNABLE_TO_LOCK_ROW
+    // HubSpot: share of batch upsert inputs applied but left out of the 200's results (an
+    // answer that does not account for every input)
+    double rate_omit_result = 0;
     // Quotas (quotas.h); 0 = unlimited. Start values come from the command line.
     int64_t hubspot_per_10s = 0;
     int64_t hubspot_daily = 0;
@@ -41,6 +44,7 @@ struct FaultDecision {
     int64_t slow_ms = 0;          // delay before answering
     std::string reject_value;
     double lock_row_rate = 0;     // per-record chance of UNABLE_TO_LOCK_ROW (Salesforce)
+    double omit_result_rate = 0;  // per-input chance its result is left out (HubSpot upsert)
     uint64_t lock_row_seed = 0;   // seeds the per-record draws of this request
 };
 

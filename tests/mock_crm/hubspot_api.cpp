@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <deque>
+#include <random>
 #include <set>
 
 namespace crmsync::mock_crm {
@@ -285,8 +286,13 @@ HttpReply hubspot_batch_upsert(const ApiRequest& req, ApiContext& ctx) {
     {
         std::lock_guard lock(ctx.shared.mutex);
         CrmState& state = ctx.shared.state;
+        // Fault rate_omit_result: the input is applied, its result left out of the answer. The
+        // upsert reference promises one result per input; this stands in for an answer that
+        // breaks that, which must not confirm the input left out.
+        std::mt19937_64 omit_rng(req.lock_row_seed ^ 0x6f6d6974ULL);
         for (const auto& u : batch) {
             auto outcome = state.upsert(object, u.id, u.props);
+            if (req.omit_result_rate > 0 && double(omit_rng() >> 11) * 0x1.0p-53 < req.omit_result_rate) continue;
             w.StartObject();
             write_key(w, "id");
             write_string(w, hubspot_object_id(outcome.index));

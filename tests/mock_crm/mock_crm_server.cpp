@@ -369,6 +369,7 @@ void MockCrmServer::handle_crm_request(const httplib::Request& req, httplib::Res
                 api.commit_time_us = parse_commit_time_us(req.get_header_value("X-Crmsync-Commit-Time"));
             api.reject_value = fault.reject_value;
             api.lock_row_rate = fault.lock_row_rate;
+            api.omit_result_rate = fault.omit_result_rate;
             api.lock_row_seed = fault.lock_row_seed;
             ApiContext ctx{shared_, stats_};
             reply = route.handler(api, ctx);
