@@ -87,7 +87,7 @@ VARIANTS = {
     "decoderbufs": ("decoderbufs", True, []),
     "floor": ("crmsync_bench_floor", False, []),
     # The floor plus one two-byte message per change: the ceiling for any plugin that sends
-    # one message per change (crmsync's SPEC: one JSON object per message; wal2json v2).
+    # one message per change (crmsync's output format, docs/mapping.md: one JSON object per message; wal2json v2).
     "floor_message": ("crmsync_bench_floor", False, [("emit", "per-change")]),
     # The same with messages as long as crmsync webhook's mean for the table (measured after the load).
     "floor_message_sized": ("crmsync_bench_floor", False, [("emit", "per-change"), ("message-bytes", None)]),

@@ -1,4 +1,4 @@
--- How each column type is rendered (SPEC "Typed values"), in the three formats, and that the
+-- How each column type is rendered (docs/mapping.md, "Type rendering"), in the three formats, and that the
 -- typed webhook values read back to the stored ones. The session runs in PST8PDT (set by
 -- pg_regress): timestamptz still comes out in UTC with Z.
 \set VERBOSITY terse

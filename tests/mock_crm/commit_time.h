@@ -1,4 +1,4 @@
-// Commit times arrive as ISO 8601 UTC text (SPEC "Output": 2026-11-24T10:00:00.123456Z), in
+// Commit times arrive as ISO 8601 UTC text (docs/mapping.md, "Output messages": 2026-11-24T10:00:00.123456Z), in
 // webhook events and in the X-Crmsync-Commit-Time header; latency is measured against them.
 #pragma once
 

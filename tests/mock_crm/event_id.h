@@ -1,4 +1,4 @@
-// Event identity as the plugin defines it (SPEC "Output"): commit_lsn + seq. Delivery order
+// Event identity as the plugin defines it (docs/mapping.md, "Output messages"): commit_lsn + seq. Delivery order
 // per key is (commit_lsn, seq), so the mock compares positions to find order violations and
 // remembers applied ids to find duplicates.
 #pragma once
