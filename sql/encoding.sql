@@ -29,6 +29,9 @@ INSERT INTO "clientes_ñ" VALUES
 \set VERBOSITY default
 SELECT data FROM pg_logical_slot_peek_changes('crmsync_latin', NULL, NULL, 'crm', 'latin');
 \set VERBOSITY terse
+-- expected/encoding_1.out: psql 18 pads these three results one column narrower than psql 15
+-- (its table of character widths changed for one of U+0080..U+00FF in the second row); the
+-- rows themselves are the same.
 SELECT mask(data) FROM pg_logical_slot_peek_binary_changes('crmsync_latin', NULL, NULL, 'crm', 'latin');
 SELECT mask(data) FROM pg_logical_slot_peek_binary_changes('crmsync_latin', NULL, NULL, 'crm', 'latin', 'format', 'hubspot');
 SELECT mask(data) FROM pg_logical_slot_peek_binary_changes('crmsync_latin', NULL, NULL, 'crm', 'latin', 'format', 'salesforce');

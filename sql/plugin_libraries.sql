@@ -51,7 +51,14 @@ GRANT SELECT ON crmsync.mappings TO regress_crmsync_repl;
 SELECT crmsync.map('libs_repl', 'libs_contacts', 'contacts', 'id');
 SET ROLE regress_crmsync_repl;
 SELECT rolsuper, rolreplication FROM pg_roles WHERE rolname = current_user;
-SELECT current_setting('output_plugin_libraries');
+-- The error's wording differs between majors (18: "permission denied to examine ..."); its
+-- SQLSTATE does not.
+DO $$
+BEGIN
+    PERFORM current_setting('output_plugin_libraries');
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'cannot read output_plugin_libraries (SQLSTATE %)', SQLSTATE;
+END $$;
 SELECT 'init' FROM crmsync.create_slot('libs_repl');
 SELECT slot_name, plugin FROM pg_replication_slots WHERE slot_name = 'crmsync_libs_repl';
 SELECT crmsync.drop_slot('libs_repl');

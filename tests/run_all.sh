@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds crmsync and runs every test: unit tests (ctest), the plugin's pg_regress and
-# isolation suites on a throwaway cluster, and the end-to-end tests. Exits non-zero when
-# anything fails. Run as root (CI) or as a user with sudo; installs what it needs.
+# isolation suites on a throwaway cluster of Debian's PostgreSQL 15 and of 17 and 18 (built
+# from Debian's source packages the first time, tests/install_postgres.sh), and the
+# end-to-end tests. Exits non-zero when anything fails. Run as root (CI) or as a user with
+# sudo; installs what it needs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -25,6 +27,9 @@ ctest --test-dir build --output-on-failure -j"$JOBS"
 
 step "plugin: pg_regress and isolation suites"
 tests/run_regress.sh
+
+step "plugin on PostgreSQL 17 and 18 (built from Debian's source packages, kept in /var/cache/crmsync-postgres)"
+tests/run_majors.sh
 
 step "end to end: Postgres + plugin + crmsync-sender + mock CRM (pytest)"
 # Debian's python3 with python3-pytest and python3-psycopg2, whatever python is first on PATH.

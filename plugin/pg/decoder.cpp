@@ -4,6 +4,7 @@
 // with a destructor, so an ERROR's longjmp through them is safe. Pure C++ is reached only
 // through run_pure(), whose failures become ERRORs here, after C++ has been left.
 #include "pg/column_values.hpp"
+#include "pg/compat.hpp"
 #include "pg/guard.hpp"
 #include "pg/mapping_catalog.hpp"
 #include "pg/options.hpp"
@@ -83,8 +84,6 @@ void send_upsert(LogicalDecodingContext* ctx, DecodingState* state, RelationSync
     });
 }
 
-HeapTuple tuple_of(ReorderBufferTupleBuf* buf) { return buf ? &buf->tuple : nullptr; }
-
 void crmsync_startup(LogicalDecodingContext* ctx, OutputPluginOptions* opt, bool is_init) {
     auto* state = static_cast<DecodingState*>(MemoryContextAllocZero(ctx->context, sizeof(DecodingState)));
     state->change_context = AllocSetContextCreate(ctx->context, "crmsync change", ALLOCSET_DEFAULT_SIZES);
@@ -148,15 +147,15 @@ void crmsync_change(LogicalDecodingContext* ctx, ReorderBufferTXN*, Relation rel
     TupleDesc desc = RelationGetDescr(relation);
     switch (change->action) {
         case REORDER_BUFFER_CHANGE_INSERT:
-            if (entry->on_insert) send_upsert(ctx, state, entry, desc, nullptr, tuple_of(change->data.tp.newtuple));
+            if (entry->on_insert) send_upsert(ctx, state, entry, desc, nullptr, change_tuple(change->data.tp.newtuple));
             break;
         case REORDER_BUFFER_CHANGE_UPDATE:
             if (entry->on_update)
-                send_upsert(ctx, state, entry, desc, tuple_of(change->data.tp.oldtuple),
-                            tuple_of(change->data.tp.newtuple));
+                send_upsert(ctx, state, entry, desc, change_tuple(change->data.tp.oldtuple),
+                            change_tuple(change->data.tp.newtuple));
             break;
         case REORDER_BUFFER_CHANGE_DELETE:
-            if (entry->on_delete) send_delete(ctx, state, entry, desc, tuple_of(change->data.tp.oldtuple));
+            if (entry->on_delete) send_delete(ctx, state, entry, desc, change_tuple(change->data.tp.oldtuple));
             break;
         default:
             break;
