@@ -3,8 +3,11 @@
 # (default "17 18") it provides the major (tests/install_postgres.sh, built once and kept),
 # builds the plugin against it in a scratch copy of the tree (the checkout's own build stays
 # 15's), installs it into that major's prefix and runs the pg_regress and isolation suites
-# there (tests/run_regress.sh). Differences of expected output between majors are
-# alternative expected files, each explained at the top of its test.
+# there (tests/run_regress.sh), then the end-to-end tests of what depends on the server: a
+# mixed workload in every format, the sender killed with SIGKILL, CRM errors and dropped
+# connections, Postgres restarted mid-stream, and the initial sync under load (the sender
+# and mock CRM from CRMSYNC_BUILD_DIR, default build/). Differences of expected output between
+# majors are alternative expected files, each explained at the top of its test.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SUDO=""
@@ -24,6 +27,13 @@ for major in $majors; do
     # Ports apart from 15's (58432) and from each other.
     if ! PG_CONFIG="$pg_config" REGRESS_PORT=$((58400 + major * 2)) "$ROOT/tests/run_regress.sh"; then
         echo "--- PostgreSQL $major: suites FAILED"
+        status=1
+    fi
+    if ! CRMSYNC_PG_CONFIG="$pg_config" CRMSYNC_E2E_PORT=$((56400 + major)) \
+            CRMSYNC_BUILD_DIR="${CRMSYNC_BUILD_DIR:-$ROOT/build}" /usr/bin/python3 -m pytest -p no:cacheprovider -q \
+            "$ROOT/tests/e2e/test_delivery.py" "$ROOT/tests/e2e/test_backfill.py" \
+            -k "mixed_workload or killed_mid_stream or crm_errors_slowness or postgres_restart or initial_sync_of_existing"; then
+        echo "--- PostgreSQL $major: end-to-end tests FAILED"
         status=1
     fi
 done

@@ -20,7 +20,10 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("CRMSYNC_BUILD_DIR", os.path.join(ROOT, "build"))
 SENDER_BIN = os.path.join(BUILD, "sender", "crmsync-sender")
 MOCK_BIN = os.path.join(BUILD, "tests", "mock_crm", "crmsync-mock-crm")
-PG_BIN = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
+# The PostgreSQL major the clusters run: Debian's 15 unless CRMSYNC_PG_CONFIG names another
+# (tests/run_majors.sh, with the plugin installed there).
+PG_CONFIG = os.environ.get("CRMSYNC_PG_CONFIG", "pg_config")
+PG_BIN = subprocess.run([PG_CONFIG, "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def wait_until(predicate, timeout, what, interval=0.2):
