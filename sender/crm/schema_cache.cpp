@@ -1,5 +1,7 @@
 #include "crm/schema_cache.hpp"
 
+#include <algorithm>
+
 namespace crmsync::sender {
 
 bool SchemaCache::needs(std::string_view object) const {
@@ -12,8 +14,16 @@ void SchemaCache::store(SchemaFetch fetch, Clock::time_point now) {
     entries_[object] = Entry{std::move(fetch), now, false};
 }
 
-void SchemaCache::refused(std::string_view object, Clock::time_point now) {
-    auto it = entries_.find(object);
+void SchemaCache::note_verdict(Stage stage, const PartView& part, const ResponseVerdict& verdict,
+                               Clock::time_point now) {
+    using Kind = ResponseVerdict::Kind;
+    if (stage != Stage::send || part.action != Action::upsert) return;
+    const bool refused = verdict.kind == Kind::configuration || verdict.kind == Kind::rejected_unnamed ||
+                         (verdict.kind == Kind::per_record &&
+                          std::any_of(verdict.records.begin(), verdict.records.end(),
+                                      [](const RecordOutcome& r) { return r.kind == RecordOutcome::Kind::rejected; }));
+    if (!refused) return;
+    auto it = entries_.find(part.object);
     if (it != entries_.end() && now - it->second.read_at >= kRereadAfter) it->second.stale = true;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "crm/crm_adapter.hpp"
 #include "crm/crm_schema.hpp"
 
 namespace crmsync::sender {
@@ -23,9 +24,10 @@ public:
     // The schema read; also a schema that could not be read (`fetch.problem`): the object's
     // values are then sent as rendered until it is read again.
     void store(SchemaFetch fetch, Clock::time_point now);
-    // The CRM refused a property or value of the object: read it again before the next upsert,
-    // unless it was read less than kRereadAfter ago.
-    void refused(std::string_view object, Clock::time_point now);
+    // The CRM's verdict on a part: when it refused a property or a value of an upsert (a
+    // configuration hold, a rejected record, a request split to find one), the object's schema
+    // is read again before its next upsert, unless it was read less than kRereadAfter ago.
+    void note_verdict(Stage stage, const PartView& part, const ResponseVerdict& verdict, Clock::time_point now);
     // nullptr when the object's schema is unknown or could not be read.
     const CrmObjectSchema* find(std::string_view object) const;
 

@@ -47,7 +47,6 @@
 // | a refused property or value              | send (upsert)    | as above; the schema is read again first  |
 #include "crm/hubspot/hubspot_adapter.hpp"
 
-#include <algorithm>
 #include <unordered_map>
 
 #include "crm/common_answers.hpp"
@@ -366,11 +365,7 @@ ResponseVerdict HubspotAdapter::classify(Stage stage, const PartView& part, cons
     ResponseVerdict v = classify_answer(stage, part, answer, now);
     // HubSpot refused a property or a value (VALIDATION_ERROR: unknown property, not an
     // option, not a date...): the schema may have changed, read it again before the next upsert.
-    const bool refused = v.kind == Kind::configuration || v.kind == Kind::rejected_unnamed ||
-                         (v.kind == Kind::per_record && std::any_of(v.records.begin(), v.records.end(), [](const auto& r) {
-                              return r.kind == RecordOutcome::Kind::rejected;
-                          }));
-    if (stage == Stage::send && part.action == Action::upsert && refused) schemas_.refused(part.object, now);
+    schemas_.note_verdict(stage, part, v, now);
     return v;
 }
 

@@ -48,7 +48,6 @@
 // Per-record codes [STC]: see classify_salesforce_error().
 #include "crm/salesforce/salesforce_adapter.hpp"
 
-#include <algorithm>
 #include <array>
 
 #include "crm/common_answers.hpp"
@@ -324,11 +323,7 @@ ResponseVerdict SalesforceAdapter::classify(Stage stage, const PartView& part, c
     ResponseVerdict v = classify_answer(stage, part, answer, now);
     // Salesforce refused a field or a value: the sObject may have changed, describe it again
     // before the next upsert.
-    const bool refused = v.kind == Kind::configuration || v.kind == Kind::rejected_unnamed ||
-                         (v.kind == Kind::per_record && std::any_of(v.records.begin(), v.records.end(), [](const auto& r) {
-                              return r.kind == RecordOutcome::Kind::rejected;
-                          }));
-    if (stage == Stage::send && part.action == Action::upsert && refused) schemas_.refused(part.object, now);
+    schemas_.note_verdict(stage, part, v, now);
     return v;
 }
 
