@@ -260,13 +260,22 @@ FOR EACH STATEMENT EXECUTE FUNCTION crmsync._mappings_changed();
 CREATE FUNCTION crmsync._plugin_libraries_problem() RETURNS text
 AS 'MODULE_PATHNAME', 'crmsync_plugin_libraries_problem' LANGUAGE C STABLE;
 
-CREATE FUNCTION crmsync.create_slot(crm text) RETURNS pg_lsn
+-- failover: NULL (the default) makes the slot a failover slot where the server has them
+-- (PostgreSQL 17 and later: synchronised to a physical standby with sync_replication_slots,
+-- so a promotion keeps it); true asks for one and fails on older servers; false never.
+CREATE FUNCTION crmsync.create_slot(crm text, failover boolean DEFAULT NULL) RETURNS pg_lsn
 LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     libraries text := crmsync._plugin_libraries_problem();
+    has_failover_slots boolean := current_setting('server_version_num')::int >= 170000;
     result    pg_lsn;
 BEGIN
     PERFORM crmsync._check_crm_name(crm);
+    IF failover AND NOT has_failover_slots THEN
+        RAISE EXCEPTION 'failover slots need PostgreSQL 17 or later; this server is %', current_setting('server_version')
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = format('Leave failover out (SELECT crmsync.create_slot(%L)) for a slot without it.', crm);
+    END IF;
     IF current_setting('wal_level') <> 'logical' THEN
         RAISE EXCEPTION 'wal_level is %, logical decoding needs logical', current_setting('wal_level')
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -284,7 +293,13 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = format('Map a table first: SELECT crmsync.map(%L, ''public.contacts'', ''contacts'', ''email'');', crm);
     END IF;
-    SELECT s.lsn INTO result FROM pg_create_logical_replication_slot('crmsync_' || crm, 'crmsync') s;
+    IF has_failover_slots THEN
+        -- Dynamic: the failover parameter does not exist before 17, and the body is parsed there too.
+        EXECUTE 'SELECT lsn FROM pg_create_logical_replication_slot($1, ''crmsync'', failover => $2)'
+            INTO result USING 'crmsync_' || crm, coalesce(failover, true);
+    ELSE
+        SELECT s.lsn INTO result FROM pg_create_logical_replication_slot('crmsync_' || crm, 'crmsync') s;
+    END IF;
     RETURN result;
 END $$;
 

@@ -92,6 +92,28 @@ SELECT 'init' FROM crmsync.create_slot('api');
 SELECT slot_name, plugin, slot_type, database = current_database() AS this_db
 FROM pg_replication_slots WHERE slot_name = 'crmsync_api';
 SELECT crmsync.create_slot('api');
+-- A failover slot where the server has them (17 and later), by default; the column exists
+-- only there, hence to_jsonb.
+SELECT coalesce((to_jsonb(s) ->> 'failover')::boolean, false)
+       = (current_setting('server_version_num')::int >= 170000) AS failover_where_supported
+FROM pg_replication_slots s WHERE slot_name = 'crmsync_api';
+SELECT crmsync.drop_slot('api');
+SELECT 'init' FROM crmsync.create_slot('api', failover => false);
+SELECT coalesce((to_jsonb(s) ->> 'failover')::boolean, false) AS failover
+FROM pg_replication_slots s WHERE slot_name = 'crmsync_api';
+SELECT crmsync.drop_slot('api');
+-- failover => true: made on 17 and later, refused with the reason before.
+DO $$
+BEGIN
+    PERFORM crmsync.create_slot('api', failover => true);
+    ASSERT current_setting('server_version_num')::int >= 170000, 'made a failover slot before 17';
+    ASSERT (SELECT (to_jsonb(s) ->> 'failover')::boolean FROM pg_replication_slots s
+            WHERE slot_name = 'crmsync_api'), 'failover => true made a slot without failover';
+EXCEPTION WHEN feature_not_supported THEN
+    ASSERT current_setting('server_version_num')::int < 170000, 'refused on 17 or later: ' || SQLERRM;
+    ASSERT SQLERRM LIKE 'failover slots need PostgreSQL 17 or later; this server is %', SQLERRM;
+    PERFORM crmsync.create_slot('api');
+END $$;
 -- The slot outlives its mappings: it is dropped explicitly.
 SELECT crmsync.unmap('api', 'api_contacts');
 SELECT crmsync.drop_slot('api');

@@ -3,8 +3,12 @@
 # Debian's own source package: deb-src lines for trixie (17) and sid (18) on the archive apt
 # already uses, in a private apt configuration (no binary package of those suites is ever
 # installed here). Server, headers, PGXS, pg_regress, the isolation tester and contrib's
-# test_decoding go into a fixed prefix, without docs; the build is kept there between runs
-# and redone when missing or of another version. Prints the prefix's pg_config.
+# test_decoding are built without docs and kept between runs (redone when missing, of
+# another version or of an older layout) under $CRMSYNC_PG_CACHE/<major>, in Debian's own
+# layout below that root: usr/lib/postgresql/<major>/{bin,lib}, usr/share/postgresql/<major>,
+# usr/include/postgresql/<major>/server (Debian's patches put the major there). PostgreSQL finds its files relative to its binaries, so the
+# tree runs where it is, and the packaging test can also lay it at / (as a locally built
+# postgresql-<major>) to install postgresql-<major>-crmsync onto it. Prints its pg_config.
 #
 #   tests/install_postgres.sh 17|18        as root (or with sudo); 15 prints the system's
 #   CRMSYNC_PG_CACHE=/var/cache/crmsync-postgres (default)
@@ -18,7 +22,10 @@ case "$major" in
     *) echo "install_postgres: major $major is not provided here; expected 15, 17 or 18" >&2; exit 2 ;;
 esac
 cache=${CRMSYNC_PG_CACHE:-/var/cache/crmsync-postgres}
-prefix="$cache/$major"
+root="$cache/$major"
+layout=debian-2   # bump when the configure layout below changes: older builds are redone
+bindir="/usr/lib/postgresql/$major/bin"
+pg_config_path="$root$bindir/pg_config"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 log() { echo "install_postgres $major: $*" >&2; }
@@ -34,9 +41,10 @@ version=$(apt-cache "${apt_opts[@]}" showsrc "postgresql-$major" | awk '/^Versio
 [ -n "$version" ] || { log "Debian $suite has no source package postgresql-$major"; exit 1; }
 
 # Built for this index version before (the build may be an earlier point release: see below).
-if [ -x "$prefix/bin/pg_config" ] && [ "$(cat "$prefix/.debian-index-version" 2>/dev/null)" = "$version" ]; then
-    log "postgresql-$major $(cat "$prefix/.debian-version") already built in $prefix"
-    echo "$prefix/bin/pg_config"
+if [ -x "$pg_config_path" ] && [ "$(cat "$root/.debian-index-version" 2>/dev/null)" = "$version" ] &&
+   [ "$(cat "$root/.layout" 2>/dev/null)" = "$layout" ]; then
+    log "postgresql-$major $(cat "$root/.debian-version") already built in $root"
+    echo "$pg_config_path"
     exit 0
 fi
 
@@ -84,19 +92,29 @@ fi
 dpkg-source -q --require-valid-signature -x ./*.dsc src >&2 ||
     { log "the source package's signature or checksums do not verify"; exit 1; }
 cd src
-log "configuring into $prefix"
+log "configuring for Debian's layout, installed below $root"
 # The server and what extensions are built and tested with; no docs, no optional libraries
-# the tests do not use (ICU, readline, zlib, LLVM).
-./configure -q --prefix="$prefix" --without-icu --without-readline --without-zlib --without-llvm \
+# the tests do not use (ICU, readline, zlib, LLVM). The paths are Debian's (pkglibdir =
+# libdir, as in postgresql-<major>); the run path names the library directory both where the
+# tree is kept and at /, so psql, pg_regress and the isolation tester load this major's
+# libpq, not bookworm's.
+libdir="/usr/lib/postgresql/$major/lib"
+./configure -q --prefix=/usr --bindir="$bindir" --libdir="$libdir" \
+    --datadir="/usr/share/postgresql/$major" --includedir=/usr/include/postgresql \
+    --without-icu --without-readline --without-zlib --without-llvm \
     --with-openssl --enable-debug CFLAGS="-O2" >&2
+run_path="$libdir:$root$libdir"
 log "building (make -j${JOBS:-2})"
-make -s -j"${JOBS:-2}" >&2
-make -s -C contrib/test_decoding >&2
-$SUDO rm -rf "$prefix"
-$SUDO make -s install >&2
-$SUDO make -s -C contrib/test_decoding install >&2
-$SUDO make -s -C src/test/isolation install >&2
-echo "$version" | $SUDO tee "$prefix/.debian-version" >/dev/null
-echo "$index_version" | $SUDO tee "$prefix/.debian-index-version" >/dev/null
-log "built postgresql-$major $version into $prefix"
-echo "$prefix/bin/pg_config"
+make -s -j"${JOBS:-2}" rpathdir="$run_path" >&2
+make -s -C contrib/test_decoding rpathdir="$run_path" >&2
+make -s -C src/test/isolation rpathdir="$run_path" >&2
+$SUDO rm -rf "$root"
+for dir in . contrib/test_decoding src/test/isolation; do
+    $SUDO make -s -C "$dir" install DESTDIR="$root" rpathdir="$run_path" >&2
+done
+echo "$version" | $SUDO tee "$root/.debian-version" >/dev/null
+echo "$index_version" | $SUDO tee "$root/.debian-index-version" >/dev/null
+echo "$layout" | $SUDO tee "$root/.layout" >/dev/null
+log "built postgresql-$major $version below $root"
+"$pg_config_path" --bindir >/dev/null   # runs where it lies
+echo "$pg_config_path"

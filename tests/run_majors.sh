@@ -5,7 +5,8 @@
 # 15's), installs it into that major's prefix and runs the pg_regress and isolation suites
 # there (tests/run_regress.sh), then the end-to-end tests of what depends on the server: a
 # mixed workload in every format, the sender killed with SIGKILL, CRM errors and dropped
-# connections, Postgres restarted mid-stream, and the initial sync under load (the sender
+# connections, Postgres restarted mid-stream, the initial sync under load, and a physical
+# standby promoted mid-stream with the sender going on from its failover slot (the sender
 # and mock CRM from CRMSYNC_BUILD_DIR, default build/). Differences of expected output between
 # majors are alternative expected files, each explained at the top of its test.
 set -euo pipefail
@@ -31,8 +32,8 @@ for major in $majors; do
     fi
     if ! CRMSYNC_PG_CONFIG="$pg_config" CRMSYNC_E2E_PORT=$((56400 + major)) \
             CRMSYNC_BUILD_DIR="${CRMSYNC_BUILD_DIR:-$ROOT/build}" /usr/bin/python3 -m pytest -p no:cacheprovider -q \
-            "$ROOT/tests/e2e/test_delivery.py" "$ROOT/tests/e2e/test_backfill.py" \
-            -k "mixed_workload or killed_mid_stream or crm_errors_slowness or postgres_restart or initial_sync_of_existing"; then
+            "$ROOT/tests/e2e/test_delivery.py" "$ROOT/tests/e2e/test_backfill.py" "$ROOT/tests/e2e/test_failover.py" \
+            -k "mixed_workload or killed_mid_stream or crm_errors_slowness or postgres_restart or initial_sync_of_existing or promoted"; then
         echo "--- PostgreSQL $major: end-to-end tests FAILED"
         status=1
     fi

@@ -268,8 +268,10 @@ private:
         const char* params[] = {config_.source.slot.c_str()};
         PgResult r(PQexecParams(
             conn,
-            "SELECT plugin, active, coalesce(active_pid, 0), coalesce(wal_status, '') FROM "
-            "pg_catalog.pg_replication_slots WHERE slot_name = $1",
+            // failover exists from 17 on: read through to_jsonb so the query runs on 15 too.
+            "SELECT plugin, active, coalesce(active_pid, 0), coalesce(wal_status, ''), "
+            "coalesce(to_jsonb(s) ->> 'failover', 'unsupported') FROM pg_catalog.pg_replication_slots s "
+            "WHERE slot_name = $1",
             1, nullptr, params, nullptr, nullptr, 0));
         if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return false;
         if (PQntuples(r.get()) == 0) {
@@ -284,6 +286,17 @@ private:
         bool active = std::string(PQgetvalue(r.get(), 0, 1)) == "t";
         std::string pid = PQgetvalue(r.get(), 0, 2);
         std::string wal_status = PQgetvalue(r.get(), 0, 3);
+        std::string failover = PQgetvalue(r.get(), 0, 4);
+        if (failover == "false" && config_.source.failover != false)
+            note("slot " + config_.source.slot + " is not a failover slot: a standby promoted to primary will not "
+                 "have it, and streaming cannot resume there without a re-sync",
+                 "Make it one, keeping its position, while no sender runs: psql \"dbname=<db> replication=database\" "
+                 "-c 'ALTER_REPLICATION_SLOT " + config_.source.slot +
+                     " (FAILOVER true)' (docs/operations.md, \"Failover\"); or set source.failover = false to "
+                     "silence this.");
+        else if (failover == "unsupported" && config_.source.failover == true)
+            fail("source.failover = true, but this server has no failover slots (PostgreSQL 17 or later)",
+                 "Remove source.failover, or upgrade the server.");
         if (plugin != "crmsync")
             fail("slot " + config_.source.slot + " uses plugin " + plugin + ", not crmsync",
                  "Drop it or choose another source.slot.");

@@ -194,9 +194,12 @@ StreamResult Session::connect_and_start() {
         if (initial_sync)
             if (auto requested = backfill_->request_initial_sync(); !requested)
                 return {StreamEnd::connection_lost, "initial sync: " + requested.error()};
-        auto created = stream_->create_slot(config_.source.slot, initial_sync);
+        auto failover = resolve_failover(config_.source.failover, stream_->server_version());
+        if (!failover) return {StreamEnd::fatal, failover.error()};
+        auto created = stream_->create_slot(config_.source.slot, initial_sync, *failover);
         if (!created) return {StreamEnd::fatal, created.error()};
-        log_info("created replication slot " + config_.source.slot + " at " + format_lsn(created->consistent_point));
+        log_info("created replication slot " + config_.source.slot + (*failover ? " (failover)" : "") + " at " +
+                 format_lsn(created->consistent_point));
         // The exported snapshot lives until the replication connection's next command.
         if (initial_sync)
             if (auto begun = backfill_->begin_initial(created->snapshot_name, created->consistent_point); !begun)

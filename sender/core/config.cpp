@@ -32,6 +32,7 @@ struct KeySpec {
 constexpr KeySpec kKeys[] = {
     {"source", "conninfo", Kind::string},        {"source", "crm", Kind::string},
     {"source", "slot", Kind::string},            {"source", "create_slot", Kind::boolean},
+    {"source", "failover", Kind::boolean},
     {"source", "origin", Kind::string},          {"source", "changed_only", Kind::boolean},
     {"source", "messages", Kind::boolean},
     {"target", "format", Kind::string},          {"target", "url", Kind::string},
@@ -575,6 +576,7 @@ void ConfigReader::build() {
                                                    "lower case letters, digits and _");
     }
     config.source.create_slot = get_bool("source", "create_slot").value_or(true);
+    config.source.failover = get_bool("source", "failover");
     // The plugin's options (docs/mapping.md, plugin options), passed on START_REPLICATION.
     if (auto origin = get_string("source", "origin")) {
         if (*origin == "any" || *origin == "none")

@@ -31,6 +31,9 @@ struct SourceConfig {
     std::string crm;          // ^[a-z][a-z0-9_]{0,47}$
     std::string slot;         // default crmsync_<crm>
     bool create_slot = true;
+    // A failover slot (PostgreSQL 17+: kept on a physical standby by slot synchronisation).
+    // Unset: one where the server has them; true: required (refused before 17); false: never.
+    std::optional<bool> failover;
     std::string origin = "any";  // plugin option origin: any | none (skip replicated-in changes)
     bool changed_only = false;   // plugin option changed-only
     bool messages = true;        // plugin option messages

@@ -16,6 +16,16 @@ std::string quote_identifier(std::string_view name) {
 
 }  // namespace
 
+Result<bool> resolve_failover(std::optional<bool> wanted, int server_version) {
+    constexpr int kFirstWithFailoverSlots = 170000;
+    const bool supported = server_version >= kFirstWithFailoverSlots;
+    if (wanted.value_or(supported) && !supported)
+        return Error{"source.failover = true needs PostgreSQL 17 or later (failover slots); this server is " +
+                     std::to_string(server_version / 10000) + "." + std::to_string(server_version % 10000) +
+                     ": remove the key to create the slot without failover where the server cannot"};
+    return wanted.value_or(supported);
+}
+
 std::string quote_replication_literal(std::string_view value) {
     std::string quoted = "'";
     for (char c : value) {
@@ -49,6 +59,8 @@ void ReplicationStream::release_frame() {
 }
 
 int ReplicationStream::socket() const { return PQsocket(conn_); }
+
+int ReplicationStream::server_version() const { return PQserverVersion(conn_); }
 
 std::string ReplicationStream::last_error() const { return pq_error(conn_); }
 
@@ -85,9 +97,9 @@ Result<SlotInfo> ReplicationStream::slot_info(const std::string& slot) {
     return info;
 }
 
-Result<CreatedSlot> ReplicationStream::create_slot(const std::string& slot, bool export_snapshot) {
+Result<CreatedSlot> ReplicationStream::create_slot(const std::string& slot, bool export_snapshot, bool failover) {
     std::string command = "CREATE_REPLICATION_SLOT " + quote_identifier(slot) + " LOGICAL crmsync (SNAPSHOT '" +
-                          (export_snapshot ? "export" : "nothing") + "')";
+                          (export_snapshot ? "export" : "nothing") + "'" + (failover ? ", FAILOVER true" : "") + ")";
     PgResult result(PQexec(conn_, command.c_str()));
     if (PQresultStatus(result.get()) != PGRES_TUPLES_OK)
         return Error{"could not create replication slot \"" + slot + "\": " + last_error()};

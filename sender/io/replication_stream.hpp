@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,11 +45,14 @@ public:
     // CREATE_REPLICATION_SLOT ... LOGICAL crmsync. With `export_snapshot`, the snapshot of
     // the consistent point stays importable (SET TRANSACTION SNAPSHOT) until this
     // connection's next command.
-    Result<CreatedSlot> create_slot(const std::string& slot, bool export_snapshot);
+    // `failover` (PostgreSQL 17+) makes it a failover slot.
+    Result<CreatedSlot> create_slot(const std::string& slot, bool export_snapshot, bool failover);
     // START_REPLICATION SLOT "slot" LOGICAL <from> ("k" 'v', ...); then CopyBoth.
     Status start(const std::string& slot, Lsn from, const std::vector<std::pair<std::string, std::string>>& options);
 
     int socket() const;
+    // PQserverVersion: 170004 for 17.4.
+    int server_version() const;
 
     enum class ReadStatus { Frame, WouldBlock, Ended, Failed };
     // Reads one CopyData frame if one is buffered or arrives without blocking. The frame
@@ -75,6 +79,11 @@ private:
     char* frame_ = nullptr;
     bool wants_write_ = false;
 };
+
+// Whether to create the slot as a failover slot: `wanted` is source.failover (unset = where
+// the server has them), `server_version` as PQserverVersion. An error when it is required of
+// a server before 17.
+Result<bool> resolve_failover(std::optional<bool> wanted, int server_version);
 
 // Quotes a value for the replication grammar: 'it''s'.
 std::string quote_replication_literal(std::string_view value);

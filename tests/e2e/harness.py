@@ -1,5 +1,6 @@
-"""End-to-end harness: a real Postgres 15 cluster with the crmsync plugin, the real
-crmsync-sender and the mock CRM (a real HTTP server on loopback), all started here.
+"""End-to-end harness: a real Postgres cluster (Debian's 15, or CRMSYNC_PG_CONFIG's major)
+with the crmsync plugin, the real crmsync-sender and the mock CRM (a real HTTP server on
+loopback), all started here.
 
 As root (CI), initdb and postgres run as the postgres user in a directory it owns.
 """
@@ -24,6 +25,8 @@ MOCK_BIN = os.path.join(BUILD, "tests", "mock_crm", "crmsync-mock-crm")
 # (tests/run_majors.sh, with the plugin installed there).
 PG_CONFIG = os.environ.get("CRMSYNC_PG_CONFIG", "pg_config")
 PG_BIN = subprocess.run([PG_CONFIG, "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
+PG_MAJOR = int(subprocess.run([PG_CONFIG, "--version"], capture_output=True, text=True, check=True)
+               .stdout.split()[1].split(".")[0])
 
 
 def wait_until(predicate, timeout, what, interval=0.2):
@@ -66,6 +69,22 @@ class Cluster:
         subprocess.run(_as_postgres(["tee", "-a", os.path.join(self.data, "postgresql.conf")]), input=conf,
                        text=True, check=True, capture_output=True)
         self.pg_ctl("start")
+
+    def start_standby_of(self, primary, slot):
+        """A physical standby of `primary` streaming through its physical slot `slot`, with
+        logical slot synchronisation on (PostgreSQL 17+: failover slots are kept here)."""
+        subprocess.run(_as_postgres([f"{PG_BIN}/pg_basebackup", "-D", self.data, "-X", "stream", "-c", "fast",
+                                     "-d", primary.conninfo]), check=True, capture_output=True)
+        conf = (f"\nport = {self.port}\nunix_socket_directories = '{self.dir}'\n"
+                f"primary_conninfo = '{primary.conninfo} application_name={slot}'\n"
+                f"primary_slot_name = '{slot}'\nhot_standby_feedback = on\nsync_replication_slots = on\n")
+        subprocess.run(_as_postgres(["tee", "-a", os.path.join(self.data, "postgresql.conf")]), input=conf,
+                       text=True, check=True, capture_output=True)
+        subprocess.run(_as_postgres(["touch", os.path.join(self.data, "standby.signal")]), check=True)
+        self.pg_ctl("start")
+
+    def promote(self):
+        self.pg_ctl("promote")
 
     def pg_ctl(self, action, *extra):
         subprocess.run(_as_postgres([f"{PG_BIN}/pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60",

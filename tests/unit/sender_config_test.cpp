@@ -378,13 +378,14 @@ TEST_F(ConfigTest, TimeZoneIsAnIanaNameTheSystemKnows) {
 
 TEST_F(ConfigTest, KeysAreListed) {
     const auto keys = config_keys();
-    EXPECT_EQ(keys.size(), 32u);
+    EXPECT_EQ(keys.size(), 33u);
     EXPECT_NE(std::find(keys.begin(), keys.end(), "target.time_zone"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "auth.method"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "auth.session_lifetime_s"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "target.api_version"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "delivery.rate_limit"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "source.origin"), keys.end());
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "source.failover"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "backfill.initial_sync"), keys.end());
     EXPECT_NE(std::find(keys.begin(), keys.end(), "backfill.chunk_rows"), keys.end());
 }
@@ -395,10 +396,12 @@ TEST_F(ConfigTest, PluginOptionsPassThroughSource) {
     EXPECT_EQ(load.config->source.origin, "any");
     EXPECT_FALSE(load.config->source.changed_only);
     EXPECT_TRUE(load.config->source.messages);
+    EXPECT_FALSE(load.config->source.failover.has_value());
 
     load = parse(std::string(kMinimal), {{"CRMSYNC_SOURCE_ORIGIN", "none"}, {"CRMSYNC_SOURCE_CHANGED_ONLY", "true"},
-                                         {"CRMSYNC_SOURCE_MESSAGES", "false"}});
+                                         {"CRMSYNC_SOURCE_MESSAGES", "false"}, {"CRMSYNC_SOURCE_FAILOVER", "false"}});
     ASSERT_TRUE(load.config) << all(load.errors);
+    EXPECT_EQ(load.config->source.failover, std::optional<bool>(false));
     EXPECT_EQ(load.config->source.origin, "none");
     EXPECT_TRUE(load.config->source.changed_only);
     EXPECT_FALSE(load.config->source.messages);
