@@ -6,9 +6,10 @@
 # test_decoding are built without docs and kept between runs (redone when missing, of
 # another version or of an older layout) under $CRMSYNC_PG_CACHE/<major>, in Debian's own
 # layout below that root: usr/lib/postgresql/<major>/{bin,lib}, usr/share/postgresql/<major>,
-# usr/include/postgresql/<major>/server (Debian's patches put the major there). PostgreSQL finds its files relative to its binaries, so the
-# tree runs where it is, and the packaging test can also lay it at / (as a locally built
-# postgresql-<major>) to install postgresql-<major>-crmsync onto it. Prints its pg_config.
+# usr/include/postgresql/<major>/server (Debian's patches put the major there). PostgreSQL
+# finds its files relative to its binaries, so the tree runs where it is, and the packaging
+# test can also lay it at / (as a locally built postgresql-<major>) to install
+# postgresql-<major>-crmsync onto it. Prints its pg_config.
 #
 #   tests/install_postgres.sh 17|18        as root (or with sudo); 15 prints the system's
 #   CRMSYNC_PG_CACHE=/var/cache/crmsync-postgres (default)

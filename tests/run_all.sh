@@ -11,7 +11,21 @@ JOBS=${JOBS:-2}
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-step() { printf '\n=== %s\n' "$*"; }
+# Each step's time, printed as it ends and again at the end (how CI's time is spent).
+timings=()
+current=""
+step_started=$SECONDS
+end_step() {
+    [ -n "$current" ] || return 0
+    timings+=("$(printf '%6d s  %s' $((SECONDS - step_started)) "$current")")
+    printf '=== %s: %d s\n' "$current" $((SECONDS - step_started))
+}
+step() {
+    end_step
+    current=$*
+    step_started=$SECONDS
+    printf '\n=== %s\n' "$*"
+}
 
 step "dependencies"
 tests/install_deps.sh
@@ -37,4 +51,6 @@ CRMSYNC_BUILD_DIR="$ROOT/build" /usr/bin/python3 -m pytest -p no:cacheprovider -
 step "packages: build .deb and .rpm, install, sync through the installed binaries, purge"
 # Last: it installs and purges the packages; files of the make install above are put back.
 tests/packaging/test_packages.sh
-step "all tests passed"
+end_step
+printf '\n=== all tests passed in %d s\n' $SECONDS
+printf '%s\n' "${timings[@]}"

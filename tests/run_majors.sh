@@ -17,7 +17,10 @@ majors=${CRMSYNC_PG_MAJORS:-17 18}
 status=0
 for major in $majors; do
     echo "--- PostgreSQL $major"
+    started=$SECONDS
     pg_config=$("$ROOT/tests/install_postgres.sh" "$major")
+    echo "--- PostgreSQL $major: provided in $((SECONDS - started)) s ($("$pg_config" --version))"
+    started=$SECONDS
     build=$(mktemp -d "/tmp/crmsync-pg$major-build.XXXXXX")
     (cd "$ROOT" && tar cf - Makefile plugin) | tar xf - -C "$build"
     # Objects of another major may be in the copy: build from clean.
@@ -30,6 +33,8 @@ for major in $majors; do
         echo "--- PostgreSQL $major: suites FAILED"
         status=1
     fi
+    echo "--- PostgreSQL $major: plugin built, suites run in $((SECONDS - started)) s"
+    started=$SECONDS
     if ! CRMSYNC_PG_CONFIG="$pg_config" CRMSYNC_E2E_PORT=$((56400 + major)) \
             CRMSYNC_BUILD_DIR="${CRMSYNC_BUILD_DIR:-$ROOT/build}" /usr/bin/python3 -m pytest -p no:cacheprovider -q \
             "$ROOT/tests/e2e/test_delivery.py" "$ROOT/tests/e2e/test_backfill.py" "$ROOT/tests/e2e/test_failover.py" \
@@ -37,5 +42,6 @@ for major in $majors; do
         echo "--- PostgreSQL $major: end-to-end tests FAILED"
         status=1
     fi
+    echo "--- PostgreSQL $major: end-to-end tests run in $((SECONDS - started)) s"
 done
 exit $status
