@@ -13,6 +13,14 @@ CREATE TABLE crmsync.mappings (
     properties   jsonb    CHECK (jsonb_typeof(properties) = 'object'),
     actions      text[]   NOT NULL DEFAULT '{insert,update,delete}'
                  CHECK (cardinality(actions) > 0 AND actions <@ '{insert,update,delete,truncate}'),
+    -- Which rows reach the CRM: a boolean SQL expression over the table's columns, as written.
+    row_filter   text     CHECK (row_filter <> ''),
+    -- The checked expression as a node tree (nodeToString), made by a trigger whenever the
+    -- row is written: what the walsender evaluates. Not meant to be written by hand.
+    row_filter_plan text,
+    -- An update whose row leaves the filter: 'delete' the CRM record (when deletes are
+    -- mapped), or 'ignore' it.
+    on_filter_exit text   NOT NULL DEFAULT 'delete' CHECK (on_filter_exit IN ('delete', 'ignore')),
     PRIMARY KEY (crm, source)
 ) WITH (user_catalog_table = true);
 
@@ -120,7 +128,9 @@ CREATE FUNCTION crmsync.map(
     id_column   name,
     id_property text    DEFAULT NULL,
     properties  jsonb   DEFAULT NULL,
-    actions     text[]  DEFAULT '{insert,update,delete}')
+    actions     text[]  DEFAULT '{insert,update,delete}',
+    row_filter  text    DEFAULT NULL,
+    on_filter_exit text DEFAULT 'delete')
 RETURNS void
 LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -202,6 +212,18 @@ BEGIN
                   HINT = 'actions is a non-empty subset of {insert,update,delete,truncate}.';
     END IF;
 
+    IF on_filter_exit IS NULL OR on_filter_exit NOT IN ('delete', 'ignore') THEN
+        RAISE EXCEPTION 'invalid on_filter_exit %', coalesce(quote_literal(on_filter_exit), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'on_filter_exit is ''delete'' (an update whose row leaves the filter deletes the CRM record) or ''ignore''.';
+    END IF;
+    IF row_filter = '' THEN
+        RAISE EXCEPTION 'row_filter must be a boolean SQL expression or NULL, not an empty string'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Example: row_filter => ''NOT is_test AND tenant_id = 7''; NULL sends every row.';
+    END IF;
+    -- The row filter itself is checked by the trigger that plans it (crmsync._plan_row_filter).
+
     IF 'delete' = ANY (actions) AND NOT crmsync._replica_identity_covers(source, id_column) THEN
         RAISE EXCEPTION 'id column "%" of table % is not covered by its replica identity, so deleted rows would not carry it', id_column, source
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -213,11 +235,13 @@ BEGIN
     LOCK TABLE crmsync.mappings IN SHARE ROW EXCLUSIVE MODE;
     UPDATE crmsync.mappings m
        SET object = map.object, id_column = map.id_column, id_property = map.id_property,
-           properties = map.properties, actions = map.actions
+           properties = map.properties, actions = map.actions, row_filter = map.row_filter,
+           on_filter_exit = map.on_filter_exit
      WHERE m.crm = map.crm AND m.source = map.source;
     IF NOT FOUND THEN
-        INSERT INTO crmsync.mappings (crm, source, object, id_column, id_property, properties, actions)
-        VALUES (crm, source, object, id_column, id_property, properties, actions);
+        INSERT INTO crmsync.mappings (crm, source, object, id_column, id_property, properties, actions, row_filter,
+                                      on_filter_exit)
+        VALUES (crm, source, object, id_column, id_property, properties, actions, row_filter, on_filter_exit);
     END IF;
 END $$;
 
@@ -249,6 +273,25 @@ END $$;
 
 CREATE TRIGGER mappings_privilege BEFORE INSERT OR UPDATE ON crmsync.mappings
 FOR EACH ROW EXECUTE FUNCTION crmsync._check_mapping_privilege();
+
+-- The row filter, parsed against the table, checked (immutable built-ins only, no
+-- subqueries or system columns, replica identity covering it when updates or deletes are
+-- mapped) and stored as the node tree the walsender evaluates. Errors name what is wrong.
+CREATE FUNCTION crmsync._row_filter_plan(source regclass, row_filter text, actions text[]) RETURNS text
+AS 'MODULE_PATHNAME', 'crmsync_row_filter_plan' LANGUAGE C STRICT;
+
+-- On every write of a mapping, however made: the plan always matches the filter's text.
+CREATE FUNCTION crmsync._plan_row_filter() RETURNS trigger
+LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    NEW.row_filter_plan := crmsync._row_filter_plan(NEW.source, NEW.row_filter, NEW.actions);
+    RETURN NEW;
+END $$;
+
+-- After mappings_privilege (triggers fire in name order): a table the role may not read is
+-- refused before its filter is parsed.
+CREATE TRIGGER mappings_row_filter BEFORE INSERT OR UPDATE ON crmsync.mappings
+FOR EACH ROW EXECUTE FUNCTION crmsync._plan_row_filter();
 
 CREATE FUNCTION crmsync._mappings_changed() RETURNS trigger
 AS 'MODULE_PATHNAME', 'crmsync_mappings_changed' LANGUAGE C;

@@ -96,17 +96,26 @@ floor_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr comm
 {
 }
 
+/* 17 removed ReorderBufferTupleBuf: a change carries the HeapTuple itself (upstream 08e6344f). */
+#if PG_VERSION_NUM >= 170000
+typedef HeapTuple ChangeTuple;
+#define CHANGE_HEAP_TUPLE(t) (t)
+#else
+typedef ReorderBufferTupleBuf *ChangeTuple;
+#define CHANGE_HEAP_TUPLE(t) (&(t)->tuple)
+#endif
+
 static void
-deform(FloorState *state, TupleDesc desc, ReorderBufferTupleBuf *buf)
+deform(FloorState *state, TupleDesc desc, ChangeTuple tuple)
 {
 	Datum	   *values;
 	bool	   *nulls;
 
-	if (buf == NULL)
+	if (tuple == NULL)
 		return;
 	values = palloc(sizeof(Datum) * desc->natts);
 	nulls = palloc(sizeof(bool) * desc->natts);
-	heap_deform_tuple(&buf->tuple, desc, values, nulls);
+	heap_deform_tuple(CHANGE_HEAP_TUPLE(tuple), desc, values, nulls);
 	for (int i = 0; i < desc->natts; i++)
 		state->columns_deformed += !nulls[i];
 }

@@ -9,6 +9,7 @@
 #include "pg/mapping_catalog.hpp"
 #include "pg/options.hpp"
 #include "pg/relation_cache.hpp"
+#include "pg/row_filter.hpp"
 #include "pg/row_mapping.hpp"
 #include "pg/stringinfo_out.hpp"
 #include "render/message.hpp"
@@ -54,10 +55,11 @@ void send_message(LogicalDecodingContext* ctx, const char* what, const char* tab
 }
 
 void send_delete(LogicalDecodingContext* ctx, DecodingState* state, RelationSyncEntry* entry, TupleDesc desc,
-                 HeapTuple old_tuple) {
+                 HeapTuple old_tuple, bool deformed) {
     render::Value id;
     const char* error;
-    map_delete(entry, desc, old_tuple, &id, &error);
+    map_delete(entry, desc, old_tuple, deformed, &id, &error);
+    if (entry->filter_error) error = entry->filter_error;
     uint32_t seq = ++state->seq;
     send_message(ctx, "a delete", entry->qualified_name, [&](render::OutBuffer& out) {
         render::write_delete(out, entry->shape, state->txn, seq, error ? nullptr : &id, error ? error : "");
@@ -65,11 +67,17 @@ void send_delete(LogicalDecodingContext* ctx, DecodingState* state, RelationSync
 }
 
 void send_upsert(LogicalDecodingContext* ctx, DecodingState* state, RelationSyncEntry* entry, TupleDesc desc,
-                 HeapTuple old_tuple, HeapTuple new_tuple) {
+                 HeapTuple old_tuple, HeapTuple new_tuple, bool deformed = false, bool whole_row = false) {
     MappedUpsert row;
-    map_upsert(entry, desc, old_tuple, new_tuple, state->options.changed_only, &row);
-    // The key itself changed: the record under the old key goes away first.
-    if (row.key_changed && entry->on_delete) {
+    map_upsert(entry, desc, old_tuple, new_tuple, {state->options.changed_only, deformed, whole_row}, &row);
+    // A filter that cannot be evaluated: the change goes out with the reason, not silently.
+    if (entry->filter_error) {
+        row.error = entry->filter_error;
+        row.key_changed = false;
+    }
+    // The key itself changed: the record under the old key goes away first (unless the
+    // row only now enters the row filter: there is no such record).
+    if (row.key_changed && entry->on_delete && !whole_row) {
         uint32_t seq = ++state->seq;
         send_message(ctx, "a key change", entry->qualified_name, [&](render::OutBuffer& out) {
             render::write_delete(out, entry->shape, state->txn, seq, &row.old_id, "");
@@ -82,6 +90,43 @@ void send_upsert(LogicalDecodingContext* ctx, DecodingState* state, RelationSync
         else
             render::write_upsert(out, entry->shape, state->txn, seq, row.id, entry->props, row.nprops);
     });
+}
+
+// An update's new row as the filter must see it: an unchanged TOASTed value is not in the
+// WAL's new row, but the old row carries it when the column is in the replica identity
+// (which a filter on updates must cover), as pgoutput does for its row filters.
+bool new_row_passes(RelationSyncEntry* entry, TupleDesc desc, bool have_old) {
+    const Datum* values = entry->new_values;
+    Datum* merged = nullptr;
+    for (int i = 0; have_old && i < entry->natts; ++i) {
+        if (entry->new_nulls[i] || entry->old_nulls[i] || TupleDescAttr(desc, i)->attlen != -1) continue;
+        if (!VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(entry->new_values[i])) ||
+            VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(entry->old_values[i])))
+            continue;
+        if (!merged) {
+            merged = static_cast<Datum*>(palloc(sizeof(Datum) * entry->natts));
+            memcpy(merged, entry->new_values, sizeof(Datum) * entry->natts);
+            values = merged;
+        }
+        merged[i] = entry->old_values[i];
+    }
+    return row_filter_passes(entry->row_filter, values, entry->new_nulls);
+}
+
+// Insert and update through the row filter. Cases as for publication row filters: a row
+// that neither was nor is in the filter is skipped; one that leaves it is a delete (when
+// on_filter_exit = 'delete' and deletes are mapped); one that enters it is sent whole.
+void send_filtered_upsert(LogicalDecodingContext* ctx, DecodingState* state, RelationSyncEntry* entry, TupleDesc desc,
+                          HeapTuple old_tuple, HeapTuple new_tuple) {
+    heap_deform_tuple(new_tuple, desc, entry->new_values, entry->new_nulls);
+    if (old_tuple) heap_deform_tuple(old_tuple, desc, entry->old_values, entry->old_nulls);
+    bool new_passes = new_row_passes(entry, desc, old_tuple != nullptr);
+    bool old_passes = old_tuple ? row_filter_passes(entry->row_filter, entry->old_values, entry->old_nulls) : new_passes;
+    if (new_passes) {
+        send_upsert(ctx, state, entry, desc, old_tuple, new_tuple, true, !old_passes);
+    } else if (old_passes && old_tuple && entry->delete_on_filter_exit && entry->on_delete) {
+        send_delete(ctx, state, entry, desc, old_tuple, true);
+    }
 }
 
 void crmsync_startup(LogicalDecodingContext* ctx, OutputPluginOptions* opt, bool is_init) {
@@ -145,17 +190,31 @@ void crmsync_change(LogicalDecodingContext* ctx, ReorderBufferTXN*, Relation rel
 
     MemoryContext caller = MemoryContextSwitchTo(state->change_context);
     TupleDesc desc = RelationGetDescr(relation);
+    HeapTuple old_tuple = change_tuple(change->data.tp.oldtuple);
+    HeapTuple new_tuple = change_tuple(change->data.tp.newtuple);
+    bool filtered = entry->row_filter != nullptr;
     switch (change->action) {
         case REORDER_BUFFER_CHANGE_INSERT:
-            if (entry->on_insert) send_upsert(ctx, state, entry, desc, nullptr, change_tuple(change->data.tp.newtuple));
+            if (!entry->on_insert) break;
+            if (filtered) send_filtered_upsert(ctx, state, entry, desc, nullptr, new_tuple);
+            else send_upsert(ctx, state, entry, desc, nullptr, new_tuple);
             break;
         case REORDER_BUFFER_CHANGE_UPDATE:
-            if (entry->on_update)
-                send_upsert(ctx, state, entry, desc, change_tuple(change->data.tp.oldtuple),
-                            change_tuple(change->data.tp.newtuple));
+            if (!entry->on_update) break;
+            if (filtered) send_filtered_upsert(ctx, state, entry, desc, old_tuple, new_tuple);
+            else send_upsert(ctx, state, entry, desc, old_tuple, new_tuple);
             break;
         case REORDER_BUFFER_CHANGE_DELETE:
-            if (entry->on_delete) send_delete(ctx, state, entry, desc, change_tuple(change->data.tp.oldtuple));
+            if (!entry->on_delete) break;
+            // Without an old row (REPLICA IDENTITY NOTHING) nothing can be filtered; the
+            // delete goes out with the reason it has no key.
+            if (filtered && old_tuple) {
+                heap_deform_tuple(old_tuple, desc, entry->old_values, entry->old_nulls);
+                if (row_filter_passes(entry->row_filter, entry->old_values, entry->old_nulls))
+                    send_delete(ctx, state, entry, desc, old_tuple, true);
+            } else {
+                send_delete(ctx, state, entry, desc, old_tuple, false);
+            }
             break;
         default:
             break;

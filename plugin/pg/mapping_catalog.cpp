@@ -12,13 +12,17 @@ enum MappingColumn : AttrNumber {
     kIdProperty,
     kProperties,
     kActions,
-    kMappingColumns = kActions
+    kRowFilter,
+    kRowFilterPlan,
+    kOnFilterExit,
+    kMappingColumns = kOnFilterExit
 };
 
 void check_mapping_table_shape(Relation rel) {
     TupleDesc desc = RelationGetDescr(rel);
     if (desc->natts < kMappingColumns || strcmp(NameStr(TupleDescAttr(desc, kCrm - 1)->attname), "crm") != 0 ||
-        strcmp(NameStr(TupleDescAttr(desc, kActions - 1)->attname), "actions") != 0)
+        strcmp(NameStr(TupleDescAttr(desc, kActions - 1)->attname), "actions") != 0 ||
+        strcmp(NameStr(TupleDescAttr(desc, kOnFilterExit - 1)->attname), "on_filter_exit") != 0)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("table crmsync.mappings does not have the columns this crmsync library expects"),
                         errhint("Update the extension with ALTER EXTENSION crmsync UPDATE.")));
@@ -66,6 +70,10 @@ bool find_mapping(Oid mappings_oid, const char* crm, Oid relid, MappingRow* out)
         out->id_column = pstrdup(NameStr(*DatumGetName(values[kIdColumn - 1])));
         out->id_property = nulls[kIdProperty - 1] ? nullptr : TextDatumGetCString(values[kIdProperty - 1]);
         out->properties = nulls[kProperties - 1] ? nullptr : DatumGetJsonbPCopy(values[kProperties - 1]);
+        out->row_filter = nulls[kRowFilter - 1] ? nullptr : TextDatumGetCString(values[kRowFilter - 1]);
+        out->row_filter_plan = nulls[kRowFilterPlan - 1] ? nullptr : TextDatumGetCString(values[kRowFilterPlan - 1]);
+        out->delete_on_filter_exit =
+            nulls[kOnFilterExit - 1] || strcmp(TextDatumGetCString(values[kOnFilterExit - 1]), "ignore") != 0;
         out->action_insert = out->action_update = out->action_delete = out->action_truncate = false;
         if (!nulls[kActions - 1]) {
             Datum* actions;

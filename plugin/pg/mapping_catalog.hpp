@@ -16,6 +16,9 @@ struct MappingRow {
     bool action_update;
     bool action_delete;
     bool action_truncate;
+    char* row_filter;       // the filter as written, or nullptr
+    char* row_filter_plan;  // its checked node tree (set by the catalog's trigger), or nullptr
+    bool delete_on_filter_exit;  // on_filter_exit = 'delete'
 };
 
 // The OID of crmsync.mappings as the current (possibly historic) catalog sees it, or

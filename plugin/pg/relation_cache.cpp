@@ -156,6 +156,16 @@ bool build_relation_entry(RelationSyncEntry* entry, Relation relation, const Plu
     entry->qualified_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(relation)),
                                                        RelationGetRelationName(relation));
     entry->full_identity = relation->rd_rel->relreplident == REPLICA_IDENTITY_FULL;
+    entry->row_filter = nullptr;
+    entry->filter_error = nullptr;
+    entry->delete_on_filter_exit = row.delete_on_filter_exit;
+    if (row.row_filter_plan)
+        entry->row_filter = prepare_row_filter(row.row_filter_plan, relation, entry->on_update || entry->on_delete,
+                                               context, &entry->filter_error);
+    else if (row.row_filter)
+        entry->filter_error = psprintf("the row filter of table %s has no plan (its mapping row was written with "
+                                       "the catalog's triggers disabled); set it again with crmsync.map()",
+                                       entry->qualified_name);
 
     int npairs = 0;
     PropertyPair* pairs = row.properties ? read_property_pairs(row.properties, entry->qualified_name, &npairs) : nullptr;

@@ -5,6 +5,7 @@
 #pragma once
 #include "pg/column_values.hpp"
 #include "pg/options.hpp"
+#include "pg/row_filter.hpp"
 #include "render/message.hpp"
 
 namespace crmsync::pg {
@@ -24,6 +25,9 @@ struct RelationSyncEntry {
     char* id_error;       // why there is no usable id column, or nullptr
     char* delete_key_error;  // set when deleted rows cannot carry the id column
     bool full_identity;   // REPLICA IDENTITY FULL: updates carry the old row (changed-only)
+    RowFilter* row_filter;   // nullptr: every row passes
+    char* filter_error;      // the filter cannot be evaluated (the table changed under it), or nullptr
+    bool delete_on_filter_exit;  // an update leaving the filter deletes the record (if deletes are mapped)
 
     // Scratch for one change, sized for the relation, reused change after change.
     int natts;

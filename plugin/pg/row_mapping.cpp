@@ -15,7 +15,8 @@ void add_property(RelationSyncEntry* entry, int* n, const ColumnPlan& plan, Datu
 
 }  // namespace
 
-void map_delete(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, render::Value* id, const char** error) {
+void map_delete(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, bool deformed, render::Value* id,
+                const char** error) {
     *error = entry->id_error;
     if (*error) return;
     if (!old_tuple) {
@@ -24,7 +25,7 @@ void map_delete(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, r
                           entry->qualified_name, entry->qualified_name);
         return;
     }
-    heap_deform_tuple(old_tuple, desc, entry->old_values, entry->old_nulls);
+    if (!deformed) heap_deform_tuple(old_tuple, desc, entry->old_values, entry->old_nulls);
     int i = entry->id.attnum - 1;
     if (!entry->old_nulls[i]) {
         column_value(entry->id, entry->old_values[i], id);
@@ -35,11 +36,13 @@ void map_delete(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, r
                  : psprintf("id column of table %s is NULL in the deleted row", entry->qualified_name);
 }
 
-void map_upsert(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, HeapTuple new_tuple,
-                bool changed_only, MappedUpsert* out) {
-    heap_deform_tuple(new_tuple, desc, entry->new_values, entry->new_nulls);
+void map_upsert(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, HeapTuple new_tuple, MapHow how,
+                MappedUpsert* out) {
     bool have_old = old_tuple != nullptr;
-    if (have_old) heap_deform_tuple(old_tuple, desc, entry->old_values, entry->old_nulls);
+    if (!how.deformed) {
+        heap_deform_tuple(new_tuple, desc, entry->new_values, entry->new_nulls);
+        if (have_old) heap_deform_tuple(old_tuple, desc, entry->old_values, entry->old_nulls);
+    }
 
     out->error = entry->id_error;
     out->key_changed = false;
@@ -72,9 +75,9 @@ void map_upsert(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, H
     // Only REPLICA IDENTITY FULL logs whole old rows; with any other identity an old row
     // holds just the key columns and says nothing about what else changed.
     // A row that moved to another key is a new record there: send all of it.
-    changed_only = changed_only && have_old && entry->full_identity && !out->key_changed;
+    bool changed_only = how.changed_only && have_old && entry->full_identity && !out->key_changed && !how.whole_row;
     // Its unchanged TOASTed values are only in a full old row.
-    bool toast_from_old = out->key_changed && have_old && entry->full_identity;
+    bool toast_from_old = (out->key_changed || how.whole_row) && have_old && entry->full_identity;
     int n = 0;
     for (int c = 0; c < entry->ncolumns; ++c) {
         const ColumnPlan& plan = entry->columns[c];

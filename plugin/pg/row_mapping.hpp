@@ -14,11 +14,21 @@ struct MappedUpsert {
     int nprops;           // properties in entry->props
 };
 
+// How a row is mapped. `deformed`: the entry's value arrays already hold the tuples (the
+// row filter read them). `whole_row`: send every property (a row entering the row filter
+// is a new record for the CRM), taking unchanged TOASTed values from a full old row.
+struct MapHow {
+    bool changed_only = false;
+    bool deformed = false;
+    bool whole_row = false;
+};
+
 // Fills entry->props. `old_tuple` may be null (insert, or an update without an old row).
-void map_upsert(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, HeapTuple new_tuple,
-                bool changed_only, MappedUpsert* out);
+void map_upsert(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, HeapTuple new_tuple, MapHow how,
+                MappedUpsert* out);
 
 // The key of a deleted row, or the reason it has none (the message still goes out).
-void map_delete(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, render::Value* id, const char** error);
+void map_delete(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, bool deformed, render::Value* id,
+                const char** error);
 
 }  // namespace crmsync::pg

@@ -3,12 +3,15 @@
 //   crmsync._plugin_libraries_problem(): whether the server would refuse to load crmsync.
 //   crmsync.render(crm, source, row, format): the message the plugin would send for this
 //   row as an upsert: preview of a mapping, and the unit of backfill (byte-identical
-//   records, because it is the same map and render code).
+//   records, because it is the same map and render code); NULL for a row the mapping's
+//   row filter leaves out.
+//   crmsync._row_filter_plan(source, filter, actions): a row filter checked and planned.
 #include "pg/column_values.hpp"
 #include "pg/guard.hpp"
 #include "pg/mapping_catalog.hpp"
 #include "pg/options.hpp"
 #include "pg/relation_cache.hpp"
+#include "pg/row_filter.hpp"
 #include "pg/row_mapping.hpp"
 #include "pg/stringinfo_out.hpp"
 #include "render/message.hpp"
@@ -23,6 +26,8 @@ PG_FUNCTION_INFO_V1(crmsync_mappings_changed);
 PGDLLEXPORT Datum crmsync_mappings_changed(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(crmsync_plugin_libraries_problem);
 PGDLLEXPORT Datum crmsync_plugin_libraries_problem(PG_FUNCTION_ARGS);
+PG_FUNCTION_INFO_V1(crmsync_row_filter_plan);
+PGDLLEXPORT Datum crmsync_row_filter_plan(PG_FUNCTION_ARGS);
 }
 
 namespace crmsync::pg {
@@ -101,7 +106,19 @@ Datum crmsync_render(PG_FUNCTION_ARGS) {
 
     MappedUpsert mapped;
     RelationSyncEntry* entry = &plan->entry;
-    map_upsert(entry, RelationGetDescr(relation), nullptr, &tuple, false, &mapped);
+    if (entry->filter_error)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("%s", entry->filter_error)));
+    bool deformed = false;
+    if (entry->row_filter) {
+        // A row the filter leaves out is not sent: no record, NULL (a backfill skips it).
+        heap_deform_tuple(&tuple, RelationGetDescr(relation), entry->new_values, entry->new_nulls);
+        deformed = true;
+        if (!row_filter_passes(entry->row_filter, entry->new_values, entry->new_nulls)) {
+            table_close(relation, AccessShareLock);
+            PG_RETURN_NULL();
+        }
+    }
+    map_upsert(entry, RelationGetDescr(relation), nullptr, &tuple, {false, deformed, false}, &mapped);
 
     // Not a decoded event: no commit LSN, xid or commit time ("0/0", seq 0, nulls).
     StringInfoData buf;
@@ -159,4 +176,27 @@ Datum crmsync_plugin_libraries_problem(PG_FUNCTION_ARGS) {
     }
     // SET output_plugin_libraries = '' stores "": a list of no names, reported as empty.
     PG_RETURN_TEXT_P(cstring_to_text(any_name ? libraries : ""));
+}
+
+// The mapping catalog's trigger calls this for every written row with a filter. Updates and
+// deletes are filtered on the old row, so then the replica identity must cover the filter.
+Datum crmsync_row_filter_plan(PG_FUNCTION_ARGS) {
+    using namespace crmsync::pg;
+    Oid relid = PG_GETARG_OID(0);
+    char* filter = text_to_cstring(PG_GETARG_TEXT_PP(1));
+    ArrayType* actions = PG_GETARG_ARRAYTYPE_P(2);
+    Datum* items;
+    bool* item_nulls;
+    int count;
+    deconstruct_array(actions, TEXTOID, -1, false, TYPALIGN_INT, &items, &item_nulls, &count);
+    bool filters_old_rows = false;
+    for (int i = 0; i < count; ++i) {
+        if (item_nulls[i]) continue;
+        char* action = TextDatumGetCString(items[i]);
+        filters_old_rows = filters_old_rows || strcmp(action, "update") == 0 || strcmp(action, "delete") == 0;
+    }
+    Relation relation = table_open(relid, AccessShareLock);
+    char* plan = plan_row_filter(relation, filter, filters_old_rows);
+    table_close(relation, AccessShareLock);
+    PG_RETURN_TEXT_P(cstring_to_text(plan));
 }

@@ -151,6 +151,43 @@ private:
         else
             pass(count + " table(s) mapped for crm \"" + config_.source.crm + "\"");
         read_mappings(conn);
+        check_row_filters(conn);
+    }
+
+    // Each row filter, and whether the plan the walsender evaluates still fits the table:
+    // planned again now, it differs when a column it reads changed type or left the table.
+    void check_row_filters(PGconn* conn) {
+        const char* params[] = {config_.source.crm.c_str()};
+        PgResult r(PQexecParams(conn,
+                                "SELECT source::text, row_filter, on_filter_exit, row_filter_plan IS NOT NULL "
+                                "FROM crmsync.mappings WHERE crm = $1 AND row_filter IS NOT NULL ORDER BY 1",
+                                1, nullptr, params, nullptr, nullptr, 0));
+        if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return;  // reported by check_mappings
+        for (int row = 0; row < PQntuples(r.get()); ++row) {
+            const std::string table = PQgetvalue(r.get(), row, 0);
+            const std::string filter = PQgetvalue(r.get(), row, 1);
+            const std::string on_exit = PQgetvalue(r.get(), row, 2);
+            const std::string remap = "Set the mapping again: SELECT crmsync.map(...) with the same row_filter "
+                                      "(docs/mapping.md, \"Row filters\").";
+            if (std::string(PQgetvalue(r.get(), row, 3)) != "t") {
+                fail("row filter of " + table + " has no plan (written with the catalog's triggers disabled)", remap);
+                continue;
+            }
+            const char* fit_params[] = {config_.source.crm.c_str(), table.c_str()};
+            PgResult fit(PQexecParams(conn,
+                                      "SELECT m.row_filter_plan = crmsync._row_filter_plan(m.source, m.row_filter, "
+                                      "m.actions) FROM crmsync.mappings m WHERE m.crm = $1 AND m.source = $2::regclass",
+                                      2, nullptr, fit_params, nullptr, nullptr, 0));
+            if (PQresultStatus(fit.get()) != PGRES_TUPLES_OK)
+                fail("row filter of " + table + " no longer fits the table: " + pq_error(conn), remap);
+            else if (PQntuples(fit.get()) == 1 && std::string(PQgetvalue(fit.get(), 0, 0)) != "t")
+                fail("row filter of " + table + " was planned for an earlier form of the table (a column it reads "
+                     "changed type or was dropped): its changes go out as errors",
+                     remap);
+            else
+                pass("row filter of " + table + ": " + filter + " (an update leaving it: " +
+                     (on_exit == "delete" ? "deletes the record" : "ignored") + ")");
+        }
     }
 
     // Each mapping with the columns it sends and their types, for the schema check. A domain

@@ -121,7 +121,8 @@ Result<BackfillDriver::Step> BackfillDriver::step_initial(bool room, Clock::time
     }
     run_->sent += static_cast<std::int64_t>(chunk->rows.size());
     metrics_.backfill_rows_sent += chunk->rows.size();
-    if (!chunk->rows.empty()) run_->last_read_id = chunk->rows.back().id_text;
+    // The last row read, also when the row filter left it out.
+    if (chunk->last_id) run_->last_read_id = chunk->last_id;
     outstanding_.push_back(Outstanding{run_->table.source, EventId{initial_commit_, initial_seq_},
                                        run_->last_read_id.value_or(""), {}, run_->sent, run_->reread, chunk->last});
     if (chunk->last) run_.reset();

@@ -3,6 +3,21 @@
 #include <algorithm>
 
 namespace crmsync::sender {
+namespace {
+
+// Rows of (id, crmsync.render(...)): a NULL record is a row the mapping's row filter leaves
+// out (docs/mapping.md, "Row filters"): nothing to send.
+void add_rendered_rows(std::vector<SqlRow>& rows, bool reread, Chunk& into) {
+    for (auto& row : rows) {
+        if (!row[1]) {
+            ++into.filtered;
+            continue;
+        }
+        into.rows.push_back(ChunkRow{std::move(*row[0]), std::move(*row[1]), reread});
+    }
+}
+
+}  // namespace
 
 TableReader::TableReader(const std::string& conninfo, std::string crm, std::string format, std::size_t chunk_rows)
     : crm_(std::move(crm)), format_(std::move(format)), chunk_rows_(chunk_rows), sql_(conninfo, "crmsync-sender backfill") {}
@@ -60,8 +75,9 @@ Result<Chunk> TableReader::read_chunk(const BackfillTable& table, const std::opt
     Chunk chunk;
     chunk.last = rows->size() < chunk_rows_;
     chunk.rows.reserve(rows->size());
-    for (auto& row : *rows) chunk.rows.push_back(ChunkRow{std::move(*row[0]), std::move(*row[1]), false});
-    if (!chunk.rows.empty()) chunk.last_id = chunk.rows.back().id_text;
+    // The keyset goes on after the last row read, sent or not.
+    if (!rows->empty()) chunk.last_id = *rows->back()[0];
+    add_rendered_rows(*rows, false, chunk);
     return chunk;
 }
 
@@ -71,7 +87,7 @@ Status TableReader::read_by_id(const BackfillTable& table, const std::vector<std
                               "[])",
                           {crm_, table.source, format_, text_array_literal(ids)});
     if (!rows) return Error{"reading rows of " + table.source + " again: " + rows.error()};
-    for (auto& row : *rows) into.rows.push_back(ChunkRow{std::move(*row[0]), std::move(*row[1]), true});
+    add_rendered_rows(*rows, true, into);
     return ok_status();
 }
 
@@ -115,12 +131,18 @@ Result<Chunk> TableReader::read_with_watermark(const BackfillTable& table, const
     chunk.last = true;
     if (!reread_ids.empty())
         if (auto read = read_by_id(table, reread_ids, chunk); !read) return fail("", read.error());
-    if (!keyset_done) {
-        auto range = read_chunk(table, after_id);
+    std::optional<std::string> after = after_id;
+    while (!keyset_done) {
+        auto range = read_chunk(table, after);
         if (!range) return fail("", range.error());
         chunk.last = range->last;
         chunk.last_id = range->last_id;
+        chunk.filtered += range->filtered;
         for (ChunkRow& row : range->rows) chunk.rows.push_back(std::move(row));
+        // A range the row filter left wholly out is not the end of the table: read on, so
+        // that a chunk without rows still means the table is done.
+        if (!chunk.rows.empty() || range->last || !range->last_id) break;
+        after = range->last_id;
     }
     if (chunk.rows.empty()) {
         (void)sql_.exec("ROLLBACK");

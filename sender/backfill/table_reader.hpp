@@ -42,6 +42,7 @@ struct Chunk {
     std::vector<ChunkRow> rows;          // rows read again first, then the keyset range in id order
     std::optional<std::string> last_id;  // the keyset range's last id, if it had rows
     bool last = false;                   // the keyset range had fewer rows than asked for: nothing after them
+    std::size_t filtered = 0;            // rows read that the mapping's row filter leaves out (not in rows)
     std::optional<PgSnapshot> snapshot;  // watermark mode: what the rows were read under
     std::string watermark;               // watermark mode: the logical message's content
 };
