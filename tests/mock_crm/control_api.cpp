@@ -2,6 +2,7 @@
 
 #include "commit_time.h"
 #include "hubspot_associations_api.h"
+#include "salesforce_api.h"
 
 namespace crmsync::mock_crm {
 namespace {
@@ -12,10 +13,12 @@ HttpReply state_reply(const ControlRequest& req, ControlContext& ctx) {
     {
         std::lock_guard lock(ctx.shared.mutex);
         const SharedState& shared = ctx.shared;
-        // Links beside each record's properties: "@associations" for HubSpot records (README).
+        // Links beside each record's properties (README): "@associations" for HubSpot records,
+        // the relationships of a Salesforce record's lookups ("Account":{"Id","key"}).
         ctx.shared.state.write_state(w, req.object, req.key,
                                      [&](std::string_view object, const CrmState::RecordRef& r, JsonWriter& out) {
                                          write_record_associations(shared, object, r.index, out);
+                                         write_record_lookups(shared, object, r, out);
                                      });
     }
     return {200, writer_text(buf), {}};

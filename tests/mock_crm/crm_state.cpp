@@ -324,6 +324,14 @@ void CrmState::write_property_members(JsonWriter& w, const RecordRef& r,
     }
 }
 
+std::optional<std::string_view> CrmState::property(const RecordRef& r, std::string_view name) const {
+    auto id = name_ids_.find(name);
+    if (id == name_ids_.end()) return std::nullopt;
+    for (const Entry& e : decode(r.packed))
+        if (e.name_id == id->second) return e.json;
+    return std::nullopt;
+}
+
 void CrmState::for_each_record(std::string_view object, const std::function<void(const RecordRef&)>& fn) const {
     const ObjectTable* t = find_table(object);
     if (!t) return;

@@ -74,6 +74,9 @@ public:
     void write_state(JsonWriter& w, std::optional<std::string_view> object,
                      std::optional<std::string_view> key, const ExtraMembers& extra = {}) const;
 
+    // One property's JSON text, or nullopt when the record does not have it.
+    std::optional<std::string_view> property(const RecordRef& r, std::string_view name) const;
+
     // Calls fn for every live record of object, in creation order.
     void for_each_record(std::string_view object, const std::function<void(const RecordRef&)>& fn) const;
 
