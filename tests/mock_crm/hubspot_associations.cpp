@@ -1,6 +1,7 @@
 #include "hubspot_associations.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace crmsync::mock_crm {
 namespace {
@@ -155,11 +156,11 @@ bool HubSpotAssociationTypes::has_custom() const {
 void HubSpotAssociationTypes::write_custom(JsonWriter& w) const {
     // One entry per create_label call: the forward type (its inverse is found by id).
     w.StartArray();
-    std::set<std::pair<std::string, int64_t>> written;
+    std::set<std::tuple<std::string, std::string, int64_t>> covered;  // types written, as forward or inverse
     for (const auto& t : types_) {
-        if (t.spec.category != kUserDefined || written.count({t.from, t.inverse_type_id})) continue;
+        if (t.spec.category != kUserDefined || covered.count({t.from, t.to, t.spec.type_id})) continue;
         const AssociationType* back = inverse(t);
-        written.insert({t.from, t.spec.type_id});
+        covered.insert({t.to, t.from, t.inverse_type_id});
         w.StartObject();
         write_key(w, "from");
         write_string(w, t.from);
