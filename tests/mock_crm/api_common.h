@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crm_state.h"
+#include "hubspot_associations.h"
 #include "hubspot_schema.h"
 #include "salesforce_schema.h"
 #include "stats.h"
@@ -42,6 +43,8 @@ struct SharedState {
     EventIdSet applied_events;  // webhook event ids applied, to count redeliveries
     HubSpotSchema hubspot_schema;  // typed properties per HubSpot object (hubspot_schema.h)
     SalesforceSchema salesforce_schema;  // typed fields per sObject (salesforce_schema.h)
+    HubSpotAssociationTypes hubspot_association_types;  // association definitions (labels)
+    AssociationStore associations;  // HubSpot associations between records, both ways
 };
 
 // Everything an API handler may touch.

@@ -1,6 +1,8 @@
 #include "control_api.h"
 
 #include "commit_time.h"
+#include "hubspot_associations_api.h"
+#include "salesforce_api.h"
 
 namespace crmsync::mock_crm {
 namespace {
@@ -10,7 +12,14 @@ HttpReply state_reply(const ControlRequest& req, ControlContext& ctx) {
     JsonWriter w(buf);
     {
         std::lock_guard lock(ctx.shared.mutex);
-        ctx.shared.state.write_state(w, req.object, req.key);
+        const SharedState& shared = ctx.shared;
+        // Links beside each record's properties (README): "@associations" for HubSpot records,
+        // the relationships of a Salesforce record's lookups ("Account":{"Id","key"}).
+        ctx.shared.state.write_state(w, req.object, req.key,
+                                     [&](std::string_view object, const CrmState::RecordRef& r, JsonWriter& out) {
+                                         write_record_associations(shared, object, r.index, out);
+                                         write_record_lookups(shared, object, r, out);
+                                     });
     }
     return {200, writer_text(buf), {}};
 }
@@ -108,6 +117,7 @@ HttpReply control_request(const ControlRequest& req, ControlContext& ctx) {
             std::lock_guard lock(ctx.shared.mutex);
             ctx.shared.state.clear();
             ctx.shared.applied_events.clear();
+            ctx.shared.associations.clear();
         }
         ctx.stats.clear();
         ctx.faults.reset();

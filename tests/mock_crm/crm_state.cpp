@@ -291,8 +291,14 @@ void CrmState::raise_high_water(std::string_view object, std::string_view key, E
 
 void CrmState::write_properties(JsonWriter& w, const RecordRef& r,
                                 const std::vector<std::string>* only) const {
-    std::vector<Entry> entries = decode(r.packed);
     w.StartObject();
+    write_property_members(w, r, only);
+    w.EndObject();
+}
+
+void CrmState::write_property_members(JsonWriter& w, const RecordRef& r,
+                                      const std::vector<std::string>* only) const {
+    std::vector<Entry> entries = decode(r.packed);
     if (only) {
         for (const std::string& name : *only) {
             write_key(w, name);
@@ -316,11 +322,28 @@ void CrmState::write_properties(JsonWriter& w, const RecordRef& r,
             write_raw(w, e.json);
         }
     }
-    w.EndObject();
+}
+
+std::optional<std::string_view> CrmState::property(const RecordRef& r, std::string_view name) const {
+    auto id = name_ids_.find(name);
+    if (id == name_ids_.end()) return std::nullopt;
+    for (const Entry& e : decode(r.packed))
+        if (e.name_id == id->second) return e.json;
+    return std::nullopt;
+}
+
+void CrmState::for_each_record(std::string_view object, const std::function<void(const RecordRef&)>& fn) const {
+    const ObjectTable* t = find_table(object);
+    if (!t) return;
+    for (uint32_t i = 0; i < t->slots.size(); ++i) {
+        if (!t->slots[i]) continue;
+        BlobView v = view(t->slots[i].get());
+        if (v.live) fn(RecordRef{i, v.key, v.packed});
+    }
 }
 
 void CrmState::write_state(JsonWriter& w, std::optional<std::string_view> object,
-                           std::optional<std::string_view> key) const {
+                           std::optional<std::string_view> key, const ExtraMembers& extra) const {
     w.StartObject();
     for (const auto& [name, t] : objects_) {
         if (object && name != *object) continue;
@@ -337,7 +360,10 @@ void CrmState::write_state(JsonWriter& w, std::optional<std::string_view> object
         w.StartObject();
         for (const RecordRef& r : live) {
             write_key(w, r.key);
-            write_properties(w, r);
+            w.StartObject();
+            write_property_members(w, r, nullptr);
+            if (extra) extra(name, r, w);
+            w.EndObject();
         }
         w.EndObject();
     }

@@ -67,9 +67,18 @@ public:
     // Writes {"prop":value,...} sorted by name; with `only`, just those names (null if unset).
     void write_properties(JsonWriter& w, const RecordRef& r,
                           const std::vector<std::string>* only = nullptr) const;
+    // Writes more members into a record's object in write_state, after its properties: the
+    // links (associations, lookups) that other parts of the mock keep beside the records.
+    using ExtraMembers = std::function<void(std::string_view object, const RecordRef& r, JsonWriter& w)>;
     // Writes {"<object>":{"<key>":{props}}} sorted, optionally one object and/or one key.
     void write_state(JsonWriter& w, std::optional<std::string_view> object,
-                     std::optional<std::string_view> key) const;
+                     std::optional<std::string_view> key, const ExtraMembers& extra = {}) const;
+
+    // One property's JSON text, or nullopt when the record does not have it.
+    std::optional<std::string_view> property(const RecordRef& r, std::string_view name) const;
+
+    // Calls fn for every live record of object, in creation order.
+    void for_each_record(std::string_view object, const std::function<void(const RecordRef&)>& fn) const;
 
     size_t live_records() const { return live_records_; }
     void clear();
@@ -113,6 +122,7 @@ private:
     static void unmap_bucket(ObjectTable& t, size_t bucket);
     static void grow_buckets(ObjectTable& t);
 
+    void write_property_members(JsonWriter& w, const RecordRef& r, const std::vector<std::string>* only) const;
     uint32_t intern(std::string_view name);
     std::vector<Entry> decode(std::string_view packed) const;
     static std::string encode(const std::vector<Entry>& entries);

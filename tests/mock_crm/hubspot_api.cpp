@@ -419,7 +419,12 @@ HttpReply hubspot_batch_archive(const ApiRequest& req, ApiContext& ctx) {
             auto r = index ? state.find_by_index(object, *index) : std::nullopt;
             // Unknown ids are ignored, as HubSpot does: archiving is idempotent. The key is
             // copied: it views the record that erase frees.
-            if (r && state.erase(object, std::string(r->key))) ++deleted;
+            if (!r) continue;
+            uint32_t archived = r->index;
+            if (state.erase(object, std::string(r->key))) ++deleted;
+            // An archived record's associations go with it, on both sides: the other record
+            // no longer shows it (hubspot_associations.h).
+            ctx.shared.associations.remove_record({object, archived});
         }
     }
     ctx.stats.add_records({.deleted = deleted});

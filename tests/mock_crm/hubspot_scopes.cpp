@@ -28,6 +28,16 @@ std::optional<std::string> required_hubspot_scope(const std::string& route_name,
     if (route_name == "hubspot.properties_list" || route_name == "hubspot.properties_get")
         return "crm.schemas." + name + ".read";
     if (route_name == "hubspot.properties_create") return "crm.schemas." + name + ".write";
+    // Associations v4: the reference pages list the object scopes as "one of the following
+    // scopes" (crm.objects.<object>.read/.write of contacts, companies, deals, custom, ...,
+    // associations.json and associationsSchema.json in HubSpot-public-api-spec-collection). The
+    // mock asks for the one of the from-object that fits the call (write to change, read to
+    // look), the narrowest reading: a token scoped for deals only cannot link contacts.
+    if (route_name == "hubspot.associations_create" || route_name == "hubspot.associations_default" ||
+        route_name == "hubspot.associations_archive" || route_name == "hubspot.association_labels_create")
+        return "crm.objects." + name + ".write";
+    if (route_name == "hubspot.associations_read" || route_name == "hubspot.association_labels_list")
+        return "crm.objects." + name + ".read";
     return std::nullopt;
 }
 

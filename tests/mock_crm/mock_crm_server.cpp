@@ -13,6 +13,7 @@
 #include "connection_drop.h"
 #include "control_api.h"
 #include "hubspot_api.h"
+#include "hubspot_associations_api.h"
 #include "hubspot_properties_api.h"
 #include "hubspot_scopes.h"
 #include "salesforce_api.h"
@@ -61,6 +62,22 @@ Route route_of(const std::string& method, const std::vector<std::string>& s,
             return {"hubspot.properties_get", ApiFormat::kHubSpot, hubspot_get_property, {s[3], s[4]}};
         if (method == "POST" && s.size() == 4)
             return {"hubspot.properties_create", ApiFormat::kHubSpot, hubspot_create_property, {s[3]}};
+        return {"hubspot.unknown", ApiFormat::kHubSpot, nullptr, {}};
+    }
+    if (s.size() >= 6 && s[0] == "crm" && s[1] == "v4" && s[2] == "associations") {
+        std::vector<std::string> pair{s[3], s[4]};
+        if (method == "POST" && s.size() == 7 && s[5] == "batch" && s[6] == "create")
+            return {"hubspot.associations_create", ApiFormat::kHubSpot, hubspot_associations_create, pair};
+        if (method == "POST" && s.size() == 8 && s[5] == "batch" && s[6] == "associate" && s[7] == "default")
+            return {"hubspot.associations_default", ApiFormat::kHubSpot, hubspot_associations_default, pair};
+        if (method == "POST" && s.size() == 7 && s[5] == "batch" && s[6] == "archive")
+            return {"hubspot.associations_archive", ApiFormat::kHubSpot, hubspot_associations_archive, pair};
+        if (method == "POST" && s.size() == 7 && s[5] == "batch" && s[6] == "read")
+            return {"hubspot.associations_read", ApiFormat::kHubSpot, hubspot_associations_read, pair};
+        if (method == "GET" && s.size() == 6 && s[5] == "labels")
+            return {"hubspot.association_labels_list", ApiFormat::kHubSpot, hubspot_association_labels_list, pair};
+        if (method == "POST" && s.size() == 6 && s[5] == "labels")
+            return {"hubspot.association_labels_create", ApiFormat::kHubSpot, hubspot_association_labels_create, pair};
         return {"hubspot.unknown", ApiFormat::kHubSpot, nullptr, {}};
     }
     if (method == "POST" && raw_path == "/oauth/v2/private-apps/get/access-token-info")

@@ -34,8 +34,15 @@ struct RecordError {
     std::vector<std::string> fields;
 };
 
+// A relationship given by the related record's external id: "Account":{"External_Id__c":"42"}.
+struct ReferenceInput {
+    const SalesforceField* field;  // the lookup field it sets (AccountId)
+    const rapidjson::Value* value;
+};
+
 struct UpsertRecord {
     std::string key;
+    std::vector<ReferenceInput> references;
     std::deque<std::string> names;  // canonical field names (the API matches them case-insensitively)
     std::deque<std::string> texts;
     std::vector<PropertyValue> props;
@@ -76,7 +83,181 @@ std::optional<std::vector<std::string>> parse_sobject_url(std::string_view url) 
     return std::vector<std::string>{s[4], s[5], s[6], s[2]};
 }
 
+// Both the lookup field (AccountId) and its relationship (Account) in one record. The text is
+// the one Salesforce answers for it ("Cannot specify both an external ID reference Account and a
+// salesforce id, AccountId", INVALID_FIELD); the documents do not list it.
+std::optional<RecordError> lookup_given_twice(const UpsertRecord& u) {
+    for (const auto& ref : u.references)
+        for (const auto& name : u.names)
+            if (name == ref.field->name)
+                return RecordError{"INVALID_FIELD",
+                                   "Cannot specify both an external ID reference " + ref.field->relationship_name +
+                                       " and a salesforce id, " + ref.field->name,
+                                   {}};
+    return std::nullopt;
+}
+
+// A stored property's value as the match key external ids compare by ("" if not text or number).
+std::string stored_match_key(std::string_view json) {
+    JsonParseResult v = parse_json(json);
+    if (!v.error.empty() || !(v.doc.IsString())) return {};
+    return salesforce_match_key(string_of(v.doc));
+}
+
+struct LookupResult {
+    std::string id;
+    std::optional<RecordError> error;
+};
+
+LookupResult lookup_error(std::string code, std::string message) {
+    return {{}, RecordError{std::move(code), std::move(message), {}}};
+}
+
+// The indexes of the live records of `related` whose field has this value. The record stored
+// under the value as key is tried first (the usual case: the relationship names the field the
+// related object is upserted by); otherwise every record is compared.
+std::vector<uint32_t> records_with(const SharedState& shared, const SalesforceObject& related,
+                                   const SalesforceField& f, const std::string& key) {
+    std::vector<uint32_t> found;
+    if (auto r = shared.state.find(related.name, key)) {
+        auto v = shared.state.property(*r, f.name);
+        if (v && stored_match_key(*v) == key) {
+            found.push_back(r->index);
+            // A second record with the value, as /_mock/salesforce/duplicates sets up.
+            if (shared.salesforce_schema.is_duplicate(related.name, key)) found.push_back(r->index + 0x40000000u);
+            return found;
+        }
+    }
+    shared.state.for_each_record(related.name, [&](const CrmState::RecordRef& r) {
+        auto v = shared.state.property(r, f.name);
+        if (v && stored_match_key(*v) == key) found.push_back(r.index);
+    });
+    return found;
+}
+
+// Resolves "Account":{"External_Id__c":"42"} to the Account's id, as "Upsert Records Using an
+// External ID" describes for relationship fields (REST API Developer Guide,
+// https://developer.salesforce.com/docs/platform/api-rest/guide/dome-upsert.html: a record can
+// reference another object "using an external ID" through the relationship) and sObject
+// Collections upsert takes in each record
+// (https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-sobjects-collections-upsert.html).
+// The errors carry the codes and texts Salesforce answers for them (no document lists them
+// for REST; these are the texts real responses and the Data Loader/Bulk logs carry):
+//   not found:  INVALID_FIELD "Foreign key external ID: 42 not found for field External_Id__c in entity Account"
+//   several:    DUPLICATE_EXTERNAL_ID "<field label>: more than one record found for external id field: [ids]"
+//   two fields: INVALID_FIELD "More than 1 field provided in an external foreign key reference in entity: Account"
+//   a field the related object lacks: INVALID_FIELD "No such column 'X' on sobject of type Account"
+//   a field that is no external id: INVALID_FIELD "Field name provided, X does not match an External ID,
+//               Salesforce Id, or indexed field for Account" (as for the upsert's own field).
+// Caller holds the lock.
+LookupResult resolve_lookup(const SharedState& shared, const SalesforceField& ref, const rapidjson::Value& value) {
+    const std::string& entity = ref.reference_to;
+    if (value.IsNull())
+        // Documents silent on a null relationship; the documented way to clear a lookup is
+        // null for the field itself ("AccountId": null, "Update a Record": null clears a
+        // field), so the mock refuses this rather than guess.
+        return lookup_error("INVALID_FIELD", "A null relationship " + ref.relationship_name +
+                                                 " sets nothing: clear the lookup with \"" + ref.name + "\": null");
+    std::vector<const rapidjson::Value::Member*> keys;
+    for (const auto& m : value.GetObject())
+        if (string_of(m.name) != "attributes") keys.push_back(&m);
+    if (keys.size() > 1)
+        return lookup_error("INVALID_FIELD", "More than 1 field provided in an external foreign key reference in entity: " + entity);
+    if (keys.empty())
+        return lookup_error("INVALID_FIELD", "No field provided in an external foreign key reference in entity: " + entity);
+    const SalesforceObject* related = shared.salesforce_schema.find(entity);
+    std::string field_name(string_of(keys[0]->name));
+    const rapidjson::Value& v = keys[0]->value;
+    std::string text = v.IsString() ? std::string(string_of(v)) : std::string();
+    if (!related) return lookup_error("INVALID_FIELD", "Foreign key external ID: " + text + " not found for field " +
+                                                           field_name + " in entity " + entity);
+    const SalesforceField* f = related->field(field_name);
+    if (!f) return lookup_error("INVALID_FIELD", "No such column '" + field_name + "' on sobject of type " + related->name);
+    if (f->name == "Id") {
+        auto index = salesforce_index_of(related->name, text);
+        if (!index || !shared.state.find_by_index(related->name, *index))
+            return lookup_error("INVALID_FIELD", "Foreign key external ID: " + text + " not found for field Id in entity " +
+                                                     related->name);
+        return {salesforce_record_id(related->name, *index), std::nullopt};
+    }
+    if (!f->external_id && !f->id_lookup)
+        return lookup_error("INVALID_FIELD", "Field name provided, " + f->name +
+                                                 " does not match an External ID, Salesforce Id, or indexed field for " +
+                                                 related->name);
+    std::vector<uint32_t> found = text.empty() ? std::vector<uint32_t>{}
+                                               : records_with(shared, *related, *f, salesforce_match_key(text));
+    if (found.empty())
+        return lookup_error("INVALID_FIELD", "Foreign key external ID: " + text + " not found for field " + f->name +
+                                                 " in entity " + related->name);
+    if (found.size() > 1) {
+        std::string ids;
+        for (uint32_t i : found) ids += (ids.empty() ? "" : ", ") + salesforce_record_id(related->name, i);
+        return lookup_error("DUPLICATE_EXTERNAL_ID",
+                            f->label + ": more than one record found for external id field: [" + ids + "]");
+    }
+    return {salesforce_record_id(related->name, found[0]), std::nullopt};
+}
+
+// Sets each relationship's lookup field to the related record's id; on the first that does
+// not resolve the record fails with its error. Caller holds the lock.
+bool resolve_references(const SharedState& shared, UpsertRecord& u) {
+    for (const auto& ref : u.references) {
+        LookupResult r = resolve_lookup(shared, *ref.field, *ref.value);
+        if (r.error) {
+            u.error = std::move(r.error);
+            return false;
+        }
+        u.names.push_back(ref.field->name);
+        u.texts.push_back(quote_json_string(r.id));
+        u.props.push_back({u.names.back(), u.texts.back()});
+    }
+    return true;
+}
+
 }  // namespace
+
+std::optional<uint32_t> salesforce_index_of(std::string_view sobject, std::string_view id) {
+    static constexpr std::string_view kBase62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    if (id.size() != 15 && id.size() != 18) return std::nullopt;
+    uint64_t n = 0;
+    for (char c : id.substr(6, 9)) {
+        size_t digit = kBase62.find(c);
+        if (digit == std::string_view::npos) return std::nullopt;
+        n = n * 62 + digit;
+    }
+    if (n == 0 || n - 1 > UINT32_MAX) return std::nullopt;
+    auto index = static_cast<uint32_t>(n - 1);
+    // The prefix, the fixed middle and (for 18 characters) the case checksum must all match.
+    if (salesforce_record_id(sobject, index).substr(0, id.size()) != id) return std::nullopt;
+    return index;
+}
+
+void write_record_lookups(const SharedState& shared, std::string_view sobject, const CrmState::RecordRef& r,
+                          JsonWriter& w) {
+    const SalesforceObject* o = shared.salesforce_schema.find(sobject);
+    if (!o || o->name != sobject) return;  // HubSpot and webhook objects have other names
+    for (const auto& f : o->fields) {
+        if (f.relationship_name.empty()) continue;
+        auto value = shared.state.property(r, f.name);
+        if (!value) continue;
+        JsonParseResult id = parse_json(*value);
+        if (!id.error.empty() || !id.doc.IsString()) continue;  // null: the lookup is clear
+        std::string id_text(string_of(id.doc));
+        auto index = salesforce_index_of(f.reference_to, id_text);
+        auto related = index ? shared.state.find_by_index(f.reference_to, *index) : std::nullopt;
+        write_key(w, f.relationship_name);
+        w.StartObject();
+        write_key(w, "Id");
+        write_string(w, id_text);
+        write_key(w, "key");
+        if (related) {
+            write_string(w, related->key);
+        } else {
+            w.Null();
+        }
+        w.EndObject();
+    }
+}
 
 std::string salesforce_record_id(std::string_view sobject, uint32_t index) {
     static constexpr char kBase62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -179,6 +360,17 @@ HttpReply salesforce_upsert(const ApiRequest& req, ApiContext& ctx) {
             if (name == "attributes") continue;
             const SalesforceField* f = schema.field(name);
             if (!f) {
+                if (const SalesforceField* ref = schema.relationship(name)) {
+                    // A relationship takes an object naming the related record by one of its
+                    // external id fields; another JSON type fails the request in the
+                    // deserializer, as a wrong value type for a field does.
+                    if (!m.value.IsObject() && !m.value.IsNull())
+                        return request_error("JSON_PARSER_ERROR",
+                                             std::string("Cannot deserialize instance of ") + ref->reference_to +
+                                                 " from " + json_type_name(m.value) + " value for " + std::string(name));
+                    u.references.push_back({ref, &m.value});
+                    continue;
+                }
                 unknown.emplace_back(name);
                 continue;
             }
@@ -215,6 +407,8 @@ HttpReply salesforce_upsert(const ApiRequest& req, ApiContext& ctx) {
                                       ". Please check the security settings of this field and verify that it is "
                                       "read/write for your profile or permission set.",
                                   read_only};
+        } else if (auto both = lookup_given_twice(u)) {
+            u.error = std::move(both);
         } else if (!poison.fields.empty()) {
             u.error = std::move(poison);
         } else if (!seen.insert(u.key).second) {
@@ -246,6 +440,9 @@ HttpReply salesforce_upsert(const ApiRequest& req, ApiContext& ctx) {
                                       {external_id_field}};
                 ++failed;
             }
+            // Relationships resolve against the records the org held before this request: the
+            // collection is one DML operation, its foreign keys looked up before it applies.
+            if (!u.error && !u.references.empty() && !resolve_references(ctx.shared, u)) ++failed;
         }
         // Transient lock contention (fault rate_lock_row): the record fails with
         // UNABLE_TO_LOCK_ROW while the others go through. StatusCode reference ("Core Data

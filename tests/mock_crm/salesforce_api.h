@@ -25,5 +25,14 @@ HttpReply salesforce_describe(const ApiRequest& req, ApiContext& ctx);
 // An 18-character Salesforce id for the record created with this index in sobject, with the
 // real key prefix for common objects and the real case-safety checksum.
 std::string salesforce_record_id(std::string_view sobject, uint32_t index);
+// The record index an 18- or 15-character id of sobject names (salesforce_record_id's inverse),
+// or nullopt for an id of another object or one the mock never made.
+std::optional<uint32_t> salesforce_index_of(std::string_view sobject, std::string_view id);
+
+// For /_mock/state: a Salesforce record's lookups set, one member per reference field with a
+// value, named by its relationship: "Account":{"Id":"001...","key":"<Account's key>"} (key null
+// when that record is gone). Nothing for other objects. Caller holds the lock.
+void write_record_lookups(const SharedState& shared, std::string_view sobject, const CrmState::RecordRef& r,
+                          JsonWriter& w);
 
 }  // namespace crmsync::mock_crm

@@ -20,6 +20,17 @@ SalesforceField field(std::string name, std::string type, std::string label) {
     return f;
 }
 
+// A lookup field: type reference, the object it points to (describe's referenceTo) and its
+// relationship name (describe's relationshipName), as the Object Reference lists them
+// (Contact.AccountId: "Type reference ... This is a relationship field. Relationship Name
+// Account, Refers To Account"; OwnerId: Refers To User, relationship Owner).
+SalesforceField reference(std::string name, std::string label, std::string to, std::string relationship) {
+    SalesforceField f = field(std::move(name), "reference", std::move(label));
+    f.reference_to = std::move(to);
+    f.relationship_name = std::move(relationship);
+    return f;
+}
+
 // Id and the audit fields every object has: system-set, never createable or updateable
 // ("System Fields", https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/system_fields.htm).
 void add_system_fields(SalesforceObject& o, bool id_first) {
@@ -50,7 +61,7 @@ SalesforceObject account() {
                 field("Industry", "picklist", "Industry"),
                 field("AnnualRevenue", "currency", "Annual Revenue"),
                 field("Description", "textarea", "Account Description"),
-                field("OwnerId", "reference", "Owner ID")};
+                reference("OwnerId", "Owner ID", "User", "Owner")};
     add_system_fields(o, true);
     return o;
 }
@@ -66,9 +77,9 @@ SalesforceObject contact() {
                 email,
                 field("Phone", "phone", "Business Phone"),
                 field("Title", "string", "Title"),
-                field("AccountId", "reference", "Account ID"),
+                reference("AccountId", "Account ID", "Account", "Account"),
                 field("Birthdate", "date", "Birthdate"),
-                field("OwnerId", "reference", "Owner ID")};
+                reference("OwnerId", "Owner ID", "User", "Owner")};
     add_system_fields(o, true);
     return o;
 }
@@ -94,7 +105,7 @@ SalesforceObject custom_object(std::string name) {
     SalesforceObject o{name, name.substr(0, name.size() - 3), true, {}};
     SalesforceField n = field("Name", "string", o.label + " Name");
     n.id_lookup = true;
-    o.fields = {n, field("OwnerId", "reference", "Owner ID")};
+    o.fields = {n, reference("OwnerId", "Owner ID", "User", "Owner")};
     add_system_fields(o, true);
     return o;
 }
@@ -158,6 +169,13 @@ const SalesforceField* SalesforceObject::field(std::string_view n) const {
     return nullptr;
 }
 
+const SalesforceField* SalesforceObject::relationship(std::string_view n) const {
+    std::string want = lower(n);
+    for (const auto& f : fields)
+        if (!f.relationship_name.empty() && lower(f.relationship_name) == want) return &f;
+    return nullptr;
+}
+
 SalesforceSchema::SalesforceSchema() { reset(); }
 
 void SalesforceSchema::reset() {
@@ -206,6 +224,19 @@ std::string SalesforceSchema::declare(const rapidjson::Value& body) {
         if (sf.external_id && sf.type != "string" && sf.type != "email" && sf.type != "int" && sf.type != "double")
             return where + ": an External ID field must be text, number or email, got " + sf.type;
         sf.id_lookup = sf.external_id;  // describe shows idLookup true for External ID fields
+        if (sf.type == "reference") {
+            // A custom lookup points to one object; its relationship name is the field's API
+            // name with __r for __c ("Relationship Names" in the SOQL and SOSL Reference,
+            // https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_relationships_and_custom_objects.htm:
+            // "append __r to the name of the custom relationship field").
+            const rapidjson::Value* to = find_member(f, "referenceTo");
+            if (!to || !is_string(*to)) return where + ".referenceTo: required for a reference field, an sObject name";
+            std::string target(string_of(*to));
+            bool self = lower(target) == lower(name);
+            if (!self && !find(target)) return where + ".referenceTo: unknown sObject " + target + " (declare it first)";
+            sf.reference_to = self ? name : find(target)->name;
+            sf.relationship_name = sf.name.substr(0, sf.name.size() - 3) + "__r";
+        }
         parsed.push_back(std::move(sf));
     }
     auto it = objects_.find(lower(name));
@@ -298,6 +329,10 @@ void SalesforceSchema::write_custom(JsonWriter& w) const {
             w.Bool(f.external_id);
             write_key(w, "unique");
             w.Bool(f.unique);
+            if (!f.reference_to.empty()) {
+                write_key(w, "referenceTo");
+                write_string(w, f.reference_to);
+            }
             w.EndObject();
         }
         w.EndArray();
@@ -377,6 +412,18 @@ void SalesforceSchema::write_describe(JsonWriter& w, const SalesforceObject& o) 
         w.Bool(f.nillable);
         write_key(w, "caseSensitive");
         w.Bool(false);
+        // referenceTo (the objects a reference field can point to, empty for other types) and
+        // relationshipName (null when none), as "sObject Describe" lists them per field.
+        write_key(w, "referenceTo");
+        w.StartArray();
+        if (!f.reference_to.empty()) write_string(w, f.reference_to);
+        w.EndArray();
+        write_key(w, "relationshipName");
+        if (f.relationship_name.empty()) {
+            w.Null();
+        } else {
+            write_string(w, f.relationship_name);
+        }
         w.EndObject();
     }
     w.EndArray();

@@ -34,6 +34,10 @@ struct SalesforceField {
     bool updateable = true;
     bool nillable = true;
     bool custom = false;
+    // type "reference": the object it points to and the relationship name a record uses to
+    // set it by the related record's external id ("Account" for Contact.AccountId).
+    std::string reference_to;
+    std::string relationship_name;
 };
 
 struct SalesforceObject {
@@ -43,6 +47,8 @@ struct SalesforceObject {
     std::vector<SalesforceField> fields;  // in describe order
 
     const SalesforceField* field(std::string_view name) const;  // case-insensitive, as the API
+    // The reference field whose relationship name this is ("Account" -> AccountId), or null.
+    const SalesforceField* relationship(std::string_view name) const;  // case-insensitive
 };
 
 class SalesforceSchema {
@@ -52,7 +58,8 @@ public:
     const SalesforceObject* find(std::string_view sobject) const;  // case-insensitive
 
     // POST /_mock/salesforce/fields: {"sobject":"Deal__c","fields":[{"name":"External_Id__c",
-    // "type":"string","externalId":true,"unique":true},...]}. A custom object (name ending in
+    // "type":"string","externalId":true,"unique":true},{"name":"Company__c","type":"reference",
+    // "referenceTo":"Account"},...]}. A reference field needs referenceTo, an object the org has. A custom object (name ending in
     // __c) is created with its standard fields when new; a field declared again is replaced.
     // "" or what is wrong.
     std::string declare(const rapidjson::Value& body);

@@ -44,10 +44,31 @@ void write_state_json(const SharedState& shared, JsonWriter& w, const std::funct
         write_key(w, "salesforce_schema");
         shared.salesforce_schema.write_custom(w);
     }
+    if (!shared.associations.empty()) {
+        write_key(w, "associations");
+        shared.associations.write_saved(w);
+    }
+    if (shared.hubspot_association_types.has_custom()) {
+        write_key(w, "hubspot_association_labels");
+        shared.hubspot_association_types.write_custom(w);
+    }
     w.EndObject();
 }
 
 std::string errno_text() { return std::strerror(errno); }
+
+// Every association joins two live records of the loaded state (an archived record takes its
+// associations with it, so a saved association never names a gone record).
+std::string check_association_ends(const rapidjson::Value& saved, const CrmState& state) {
+    for (rapidjson::SizeType i = 0; i < saved.Size(); ++i) {
+        const rapidjson::Value& e = saved[i];
+        for (rapidjson::SizeType k : {0u, 2u})
+            if (!state.find_by_index(string_of(e[k]), static_cast<uint32_t>(*as_uint64(e[k + 1]))))
+                return "associations[" + std::to_string(i) + "]: " + quote_json_string(string_of(e[k])) + " has no live record " +
+                       std::to_string(*as_uint64(e[k + 1]));
+    }
+    return {};
+}
 
 }  // namespace
 
@@ -111,7 +132,8 @@ std::string restore_state(std::string_view text, SharedState& shared) {
     for (const auto& m : doc.GetObject()) {
         std::string_view name(m.name.GetString(), m.name.GetStringLength());
         if (name != "format" && name != "version" && name != "objects" && name != "applied_events" &&
-            name != "hubspot_properties" && name != "salesforce_schema")
+            name != "hubspot_properties" && name != "salesforce_schema" && name != "associations" &&
+            name != "hubspot_association_labels")
             return "unknown member " + quote_json_string(name);
     }
     const rapidjson::Value* objects = find_member(doc, "objects");
@@ -132,13 +154,24 @@ std::string restore_state(std::string_view text, SharedState& shared) {
     HubSpotSchema schema;
     if (const rapidjson::Value* props = find_member(doc, "hubspot_properties"))
         if (std::string error = schema.read_custom(*props); !error.empty()) return error;
-    shared.state = std::move(state);
-    shared.applied_events = std::move(applied);
     SalesforceSchema sf_schema;
     if (const rapidjson::Value* saved = find_member(doc, "salesforce_schema"))
         if (std::string error = sf_schema.read_custom(*saved); !error.empty()) return error;
+    HubSpotAssociationTypes association_types;
+    if (const rapidjson::Value* saved = find_member(doc, "hubspot_association_labels"))
+        if (std::string error = association_types.read_custom(*saved); !error.empty()) return error;
+    AssociationStore associations;
+    if (const rapidjson::Value* saved = find_member(doc, "associations")) {
+        if (std::string error = associations.read_saved(*saved); !error.empty()) return error;
+        if (std::string error = check_association_ends(*saved, state); !error.empty()) return error;
+    }
+    // Nothing of shared changes until the whole file is known good.
+    shared.state = std::move(state);
+    shared.applied_events = std::move(applied);
     shared.hubspot_schema = std::move(schema);
     shared.salesforce_schema = std::move(sf_schema);
+    shared.hubspot_association_types = std::move(association_types);
+    shared.associations = std::move(associations);
     return {};
 }
 

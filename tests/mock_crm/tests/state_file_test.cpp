@@ -183,6 +183,51 @@ TEST_F(StateFileProcessTest, HubSpotRecordsAndIdsSurviveRestart) {
     EXPECT_GT(std::stoull(str_at(parse(eve_body), "/results/0/id")), std::stoull(dave));
 }
 
+TEST_F(StateFileProcessTest, LinksSurviveRestart) {
+    ASSERT_NO_FATAL_FAILURE(start());
+    ASSERT_EQ(post("/crm/v3/properties/companies", R"({"name":"ext_id","label":"Ext","type":"string","fieldType":"text",)"
+                                                   R"("groupName":"companyinformation","hasUniqueValue":true})")
+                  .first,
+              201);
+    auto [c_status, c_body] = post(kHubSpotUpsert, join(R"({"inputs":[)", {hubspot_input("ann@example.com", "{}")}, "]}"));
+    ASSERT_EQ(c_status, 200) << c_body;
+    auto [co_status, co_body] = post("/crm/v3/objects/companies/batch/upsert",
+                                     R"({"inputs":[{"idProperty":"ext_id","id":"acme","properties":{}}]})");
+    ASSERT_EQ(co_status, 200) << co_body;
+    const std::string ann = str_at(parse(c_body), "/results/0/id"), acme = str_at(parse(co_body), "/results/0/id");
+    auto [l_status, l_body] = post("/crm/v4/associations/contacts/companies/labels", R"({"name":"billing","label":"Billing"})");
+    ASSERT_EQ(l_status, 200) << l_body;
+    const int64_t billing = int_at(parse(l_body), "/results/0/typeId");
+    auto [a_status, a_body] =
+        post("/crm/v4/associations/contacts/companies/batch/create",
+             R"({"inputs":[{"from":{"id":")" + ann + R"("},"to":{"id":")" + acme +
+                 R"("},"types":[{"associationCategory":"USER_DEFINED","associationTypeId":)" + std::to_string(billing) + "}]}]}");
+    ASSERT_EQ(a_status, 201) << a_body;
+    ASSERT_EQ(post("/_mock/salesforce/fields",
+                   R"({"sobject":"Account","fields":[{"name":"Ext_Id__c","type":"string","externalId":true}]})")
+                  .first,
+              200);
+    ASSERT_EQ(patch("/services/data/v59.0/composite/sobjects/Account/Ext_Id__c",
+                    R"({"records":[{"attributes":{"type":"Account"},"Ext_Id__c":"42","Name":"Acme"}]})")
+                  .first,
+              200);
+    auto [sf_status, sf_body] = patch("/services/data/v59.0/composite/sobjects/Contact/Email",
+                                      R"({"records":[{"attributes":{"type":"Contact"},"Email":"ann@example.com",)"
+                                      R"("LastName":"A","Account":{"Ext_Id__c":"42"}}]})");
+    ASSERT_EQ(sf_status, 200) << sf_body;
+    const std::string before = get("/_mock/state");
+    EXPECT_NE(before.find(R"("@associations")"), npos) << before;
+    EXPECT_NE(before.find(R"("Account":{"Id":")"), npos) << before;
+
+    ASSERT_NO_FATAL_FAILURE(restart());
+    EXPECT_EQ(get("/_mock/state"), before);
+    // The association reads back by the same ids, with the label created before the restart.
+    auto [r_status, r_body] = post("/crm/v4/associations/companies/contacts/batch/read", R"({"inputs":[{"id":")" + acme + R"("}]})");
+    ASSERT_EQ(r_status, 200) << r_body;
+    EXPECT_EQ(str_at(parse(r_body), "/results/0/to/0/toObjectId"), ann);
+    EXPECT_NE(get("/crm/v4/associations/contacts/companies/labels").find(R"("label":"Billing")"), npos);
+}
+
 TEST_F(StateFileProcessTest, SalesforceRecordsAndIdsSurviveRestart) {
     ASSERT_NO_FATAL_FAILURE(start());
     // Custom fields are part of the org: declared once, they survive the restart.
@@ -376,6 +421,36 @@ TEST_F(StateFileTest, SaveLoadSaveIsByteIdentical) {
     EXPECT_FALSE(server_->load_state((dir_ / "missing.json").string()));
 }
 
+TEST_F(StateFileTest, SaveLoadSaveWithLinksIsByteIdentical) {
+    auto up = post(kHubSpotUpsert, join(R"({"inputs":[)",
+                                        {hubspot_input("ann@example.com", "{}"), hubspot_input("bob@example.com", "{}")},
+                                        "]}"));
+    ASSERT_EQ(up->status, 200);
+    const std::string ann = str_at(parse(up->body), "/results/0/id"), bob = str_at(parse(up->body), "/results/1/id");
+    // Labels between contacts: a paired one (two types) and a plain one (one type, its own inverse).
+    ASSERT_EQ(post("/crm/v4/associations/contacts/contacts/labels",
+                   R"({"name":"manager","label":"Manager","inverseLabel":"Employee"})")->status, 200);
+    ASSERT_EQ(post("/crm/v4/associations/contacts/contacts/labels", R"({"name":"peer","label":"Peer"})")->status, 200);
+    auto res = post("/crm/v4/associations/contacts/contacts/batch/create",
+                    R"({"inputs":[{"from":{"id":")" + ann + R"("},"to":{"id":")" + bob +
+                        R"("},"types":[{"associationCategory":"USER_DEFINED","associationTypeId":1},)"
+                        R"({"associationCategory":"USER_DEFINED","associationTypeId":3}]}]})");
+    ASSERT_EQ(res->status, 201) << res->body;
+    server_->save_state((dir_ / "a.json").string());
+    const std::string saved = read_file(dir_ / "a.json");
+    const std::string labels = get("/crm/v4/associations/contacts/contacts/labels")->body;
+
+    start_server({});
+    ASSERT_TRUE(server_->load_state((dir_ / "a.json").string()));
+    server_->save_state((dir_ / "b.json").string());
+    EXPECT_EQ(read_file(dir_ / "b.json"), saved);
+    EXPECT_EQ(get("/crm/v4/associations/contacts/contacts/labels")->body, labels);
+    // The next label gets a fresh id, after the loaded ones.
+    auto next = post("/crm/v4/associations/contacts/contacts/labels", R"({"name":"buddy","label":"Buddy"})");
+    ASSERT_EQ(next->status, 200) << next->body;
+    EXPECT_EQ(int_at(parse(next->body), "/results/0/typeId"), 4);
+}
+
 TEST_F(StateFileTest, RestoreNamesWhatIsWrongAndLeavesTheStateAlone) {
     const std::string head = R"({"format":"crmsync-mock-crm state","version":1,"objects":)";
     auto file = [&](const std::string& objects, const std::string& applied = "[]") {
@@ -418,6 +493,11 @@ TEST_F(StateFileTest, RestoreNamesWhatIsWrongAndLeavesTheStateAlone) {
          R"(objects["c"].records[0]: unknown member "propertys")"},
         {file("{}", R"(["0/1/1","0/1/1"])"), R"(applied_events[1]: "0/1/1" is listed twice)"},
         {file("{}", R"([7])"), "applied_events[0]: must be an event id"},
+        {head + R"({},"applied_events":[],"associations":[["contacts",0,"companies",0,"HUBSPOT_DEFINED",279]]})",
+         R"(associations[0]: "contacts" has no live record 0)"},
+        {head + R"({},"applied_events":[],"associations":[["contacts",0]]})", "associations[0]: must be [fromObject"},
+        {head + R"({},"applied_events":[],"hubspot_association_labels":[{"from":"contacts"}]})",
+         "hubspot_association_labels[0]: needs from, to, typeId"},
     };
     for (const auto& [text, expected] : cases) {
         std::string error = restore_state(text, shared);
