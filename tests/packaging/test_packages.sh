@@ -208,7 +208,7 @@ EOF
         [ "$(/usr/lib/postgresql/$m/bin/pg_config --sharedir)" = "/usr/share/postgresql/$m" ] ||
             fail "postgresql-$m at /: pg_config --sharedir says $(/usr/lib/postgresql/$m/bin/pg_config --sharedir), expected /usr/share/postgresql/$m"
     done
-    say "installed the local packages postgresql-${local_servers[*]}"
+    say "installed the local packages $(for m in "${local_servers[@]}"; do echo "postgresql-$m"; done | xargs)"
 fi
 
 # ---- build: .deb in the foreground, .rpm in the background (one job each) ------
