@@ -244,6 +244,7 @@ for m in "${majors[@]}"; do
     [ -z "$other" ] || fail "$pkg holds files of another major: $other"
     dpkg-deb -f "$deb" Depends | grep -qE "(^|, )postgresql-$m( |,|$)" ||
         fail "$pkg does not depend on postgresql-$m: $(dpkg-deb -f "$deb" Depends)"
+    say "$pkg depends on: $(dpkg-deb -f "$deb" Depends)"
 done
 sender_deb=$(ls "$WORK"/deb/${SENDER_PKG}_*.deb)
 deb_files "$sender_deb" >"$WORK/sender.files"
