@@ -7,7 +7,7 @@ RENDER_OBJS = plugin/render/json_text.o plugin/render/value.o plugin/render/mess
               plugin/render/stored_formats.o
 PG_OBJS = plugin/pg/options.o plugin/pg/mapping_catalog.o plugin/pg/column_values.o \
           plugin/pg/relation_cache.o plugin/pg/row_mapping.o plugin/pg/decoder.o \
-          plugin/pg/sql_functions.o plugin/pg/row_filter.o
+          plugin/pg/sql_functions.o plugin/pg/mapping_expression.o
 OBJS = $(RENDER_OBJS) $(PG_OBJS)
 
 EXTENSION = crmsync

@@ -26,7 +26,7 @@ done
 [ "$(id -u)" = 0 ] || { echo "run as root (make install into each major, clusters as the postgres user)" >&2; exit 1; }
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-VARIANTS=crmsync_webhook,crmsync_hubspot,crmsync_salesforce,crmsync_filtered,pgoutput,test_decoding,floor
+VARIANTS=crmsync_webhook,crmsync_hubspot,crmsync_salesforce,crmsync_expressions,pgoutput,test_decoding,floor
 
 for major in $MAJORS; do
     pg_config=$("$ROOT/tests/install_postgres.sh" "$major")

@@ -23,6 +23,7 @@ Usage: bench/decode_throughput.py --out DIR [--changes crm=500000,narrow=450000,
 Writes DIR/decode_raw.csv, decode_summary.csv, decode_bytes.csv (and profile_*.txt).
 """
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -79,9 +80,10 @@ VARIANTS = {
     "crmsync_webhook": ("crmsync", False, [("crm", "bench")]),
     "crmsync_hubspot": ("crmsync", False, [("crm", "bench"), ("format", "hubspot")]),
     "crmsync_salesforce": ("crmsync", False, [("crm", "bench"), ("format", "salesforce")]),
-    # The webhook mapping with a row filter every row passes (id > 0): what evaluating a
-    # filter per change costs, for the same output (docs/mapping.md, "Row filters").
-    "crmsync_filtered": ("crmsync", False, [("crm", "bench_filtered")]),
+    # The webhook mapping plus a row filter every row passes (id > 0) and two computed
+    # properties (EXPRESSIONS): what evaluating expressions per change costs
+    # (docs/mapping.md, "Row filters", "Computed properties").
+    "crmsync_expressions": ("crmsync", False, [("crm", "bench_expr")]),
     "pgoutput": ("pgoutput", True, [("proto_version", "1"), ("publication_names", "bench_pub")]),
     "pgoutput_binary": ("pgoutput", True, [("proto_version", "1"), ("publication_names", "bench_pub"), ("binary", "true")]),
     "wal2json_v1": ("wal2json", False, [("format-version", "1")]),
@@ -98,14 +100,32 @@ VARIANTS = {
 BASELINE = "crmsync_webhook"
 
 
+# Per shape, two computed properties over its columns, for crmsync_expressions.
+EXPRESSIONS = {
+    "crm": {"fullname": "first_name || ' ' || last_name", "email_lower": "lower(email)"},
+    "narrow": {"email_lower": "lower(email)", "domain": "split_part(email, '@', 2)"},
+    "wide": {"c01_lower": "lower(c01)", "c02_next": "c02 + 1"},
+}
+
+
+def expressions_mapping(shape):
+    """Every column under its own name, as the plain mapping sends them, plus the computed
+    properties and a row filter that every row passes."""
+    computed = json.dumps({name: {"expr": expr} for name, expr in EXPRESSIONS[shape].items()}).replace("'", "''")
+    return (f"SELECT crmsync.map('bench_expr', '{shape}', '{shape}', 'id', row_filter => 'id > 0', properties => "
+            f"(SELECT jsonb_object_agg(attname, attname) FROM pg_attribute WHERE attrelid = '{shape}'::regclass "
+            f"AND attnum > 0 AND NOT attisdropped) || '{computed}'::jsonb);")
+
+
 def slot_name(shape, plugin):
     return f"s_{shape}_{plugin}"
 
 
-def load_shape(cluster, shape, changes, txn_rows):
-    """Creates the shape's slots, writes its changes, returns the LSN after them."""
+def load_shape(cluster, shape, changes, txn_rows, variants):
+    """Creates the shape's slots (one per plugin the variants use; crmsync's always, it
+    marks where the load begins), writes its changes, returns the LSN after them."""
     spec = SHAPES[shape]
-    for plugin in sorted({p for p, _, _ in VARIANTS.values()}):
+    for plugin in sorted({VARIANTS[v][0] for v in variants} | {"crmsync"}):
         cluster.query("SELECT 'x' FROM pg_create_logical_replication_slot(%s, %s)", (slot_name(shape, plugin), plugin))
     updates, deletes = changes // 4, changes // 20
     inserts = changes - updates - deletes
@@ -245,14 +265,12 @@ def main():
     cluster.start()
     try:
         ddl = ";\n".join(SHAPES[s]["ddl"] for s in shapes)
-        maps = "\n".join(f"SELECT crmsync.map('bench', '{s}', '{s}', 'id'); "
-                         f"SELECT crmsync.map('bench_filtered', '{s}', '{s}', 'id', row_filter => 'id > 0');"
-                         for s in shapes)
+        maps = "\n".join(f"SELECT crmsync.map('bench', '{s}', '{s}', 'id'); " + expressions_mapping(s) for s in shapes)
         cluster.query(f"CREATE EXTENSION crmsync; {ddl}; {maps} CREATE PUBLICATION bench_pub FOR ALL TABLES;")
         log(f"decode: writing the WAL ({args.txn_rows} changes per transaction)")
         end_lsn = {}
         for shape in shapes:
-            end_lsn[shape] = load_shape(cluster, shape, sizes[shape], args.txn_rows)
+            end_lsn[shape] = load_shape(cluster, shape, sizes[shape], args.txn_rows, variants)
         # Something after the last table, so that every stream sees a record past its endpos.
         cluster.query("CREATE TABLE after_the_load (x int); INSERT INTO after_the_load VALUES (1)")
         cluster.query("CHECKPOINT")

@@ -68,7 +68,7 @@ TERMINAL = "set terminal pngcairo size 1100,520 font 'DejaVu Sans,10' noenhanced
 
 DECODE_LABELS = {
     "crmsync_webhook": "crmsync webhook", "crmsync_hubspot": "crmsync hubspot", "crmsync_salesforce": "crmsync salesforce",
-    "crmsync_filtered": "crmsync webhook + row filter",
+    "crmsync_expressions": "crmsync webhook + filter + 2 computed",
     "pgoutput": "pgoutput (text)", "pgoutput_binary": "pgoutput (binary)", "wal2json_v1": "wal2json v1",
     "wal2json_v2": "wal2json v2", "test_decoding": "test_decoding", "decoderbufs": "decoderbufs (protobuf)",
     "floor": "floor (deform only)", "floor_message": "floor + 2-byte message per change",

@@ -21,6 +21,9 @@ CREATE TABLE crmsync.mappings (
     -- An update whose row leaves the filter: 'delete' the CRM record (when deletes are
     -- mapped), or 'ignore' it.
     on_filter_exit text   NOT NULL DEFAULT 'delete' CHECK (on_filter_exit IN ('delete', 'ignore')),
+    -- The computed properties of `properties` ({"property": {"expr": "..."}}), checked, as
+    -- {"property": "<node tree>"}: made by the same trigger, evaluated by the walsender.
+    properties_plan jsonb,
     PRIMARY KEY (crm, source)
 ) WITH (user_catalog_table = true);
 
@@ -181,28 +184,34 @@ BEGIN
             RAISE EXCEPTION 'properties must be a JSON object {"column": "crm_property", ...}, not %', jsonb_typeof(properties)
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
+        -- {"column": "property"} sends a column; {"property": {"expr": "..."}} computes one.
         SELECT string_agg(quote_ident(p.key), ', ') INTO bad
         FROM jsonb_each(properties) p
-        WHERE jsonb_typeof(p.value) <> 'string' OR p.value #>> '{}' = '';
+        WHERE NOT (jsonb_typeof(p.value) = 'string' AND p.value #>> '{}' <> ''
+                   OR jsonb_typeof(p.value) = 'object' AND p.value - 'expr' = '{}'::jsonb
+                      AND jsonb_typeof(p.value -> 'expr') = 'string' AND p.value ->> 'expr' <> '');
         IF bad IS NOT NULL THEN
-            RAISE EXCEPTION 'properties must map each column to a non-empty property name (a JSON string); not so for: %', bad
-                USING ERRCODE = 'invalid_parameter_value';
+            RAISE EXCEPTION 'properties must map each column to a non-empty property name (a JSON string), or name a computed property with {"expr": "<SQL expression>"}; not so for: %', bad
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Example: {"email": "email", "fullname": {"expr": "first_name || '' '' || last_name"}}';
         END IF;
         SELECT string_agg(quote_ident(p.key), ', ') INTO bad
         FROM jsonb_each(properties) p
-        WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
+        WHERE jsonb_typeof(p.value) = 'string'
+          AND NOT EXISTS (SELECT 1 FROM pg_attribute a
                           WHERE a.attrelid = source AND a.attname = p.key AND a.attnum > 0 AND NOT a.attisdropped);
         IF bad IS NOT NULL THEN
             RAISE EXCEPTION 'properties names columns that do not exist in table %: %', source, bad
                 USING ERRCODE = 'undefined_column';
         END IF;
         SELECT string_agg(quote_literal(d.name), ', ') INTO bad
-        FROM (SELECT p.value #>> '{}' AS name FROM jsonb_each(properties) p
+        FROM (SELECT CASE WHEN jsonb_typeof(p.value) = 'string' THEN p.value #>> '{}' ELSE p.key END AS name
+              FROM jsonb_each(properties) p
               GROUP BY 1 HAVING count(*) > 1) d;
         IF bad IS NOT NULL THEN
             RAISE EXCEPTION 'properties maps several columns to the same CRM property: %', bad
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Each CRM property takes its value from one column.';
+                      HINT = 'Each CRM property takes its value from one column or expression.';
         END IF;
     END IF;
 
@@ -280,18 +289,28 @@ FOR EACH ROW EXECUTE FUNCTION crmsync._check_mapping_privilege();
 CREATE FUNCTION crmsync._row_filter_plan(source regclass, row_filter text, actions text[]) RETURNS text
 AS 'MODULE_PATHNAME', 'crmsync_row_filter_plan' LANGUAGE C STRICT;
 
--- On every write of a mapping, however made: the plan always matches the filter's text.
-CREATE FUNCTION crmsync._plan_row_filter() RETURNS trigger
+-- A computed property's expression, checked like a row filter (but of any built-in type)
+-- and planned; errors name the property.
+CREATE FUNCTION crmsync._expression_plan(source regclass, property text, expression text) RETURNS text
+AS 'MODULE_PATHNAME', 'crmsync_expression_plan' LANGUAGE C STRICT;
+
+-- On every write of a mapping, however made: the plans always match the expressions' text.
+CREATE FUNCTION crmsync._plan_expressions() RETURNS trigger
 LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     NEW.row_filter_plan := crmsync._row_filter_plan(NEW.source, NEW.row_filter, NEW.actions);
+    -- Not an object: the table's CHECK constraint refuses the row with its own message.
+    NEW.properties_plan := CASE WHEN jsonb_typeof(NEW.properties) = 'object' THEN
+        (SELECT jsonb_object_agg(p.key, crmsync._expression_plan(NEW.source, p.key, p.value ->> 'expr'))
+         FROM jsonb_each(NEW.properties) p
+         WHERE jsonb_typeof(p.value) = 'object' AND jsonb_typeof(p.value -> 'expr') = 'string') END;
     RETURN NEW;
 END $$;
 
 -- After mappings_privilege (triggers fire in name order): a table the role may not read is
--- refused before its filter is parsed.
+-- refused before its expressions are parsed.
 CREATE TRIGGER mappings_row_filter BEFORE INSERT OR UPDATE ON crmsync.mappings
-FOR EACH ROW EXECUTE FUNCTION crmsync._plan_row_filter();
+FOR EACH ROW EXECUTE FUNCTION crmsync._plan_expressions();
 
 CREATE FUNCTION crmsync._mappings_changed() RETURNS trigger
 AS 'MODULE_PATHNAME', 'crmsync_mappings_changed' LANGUAGE C;

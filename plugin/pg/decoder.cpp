@@ -9,7 +9,7 @@
 #include "pg/mapping_catalog.hpp"
 #include "pg/options.hpp"
 #include "pg/relation_cache.hpp"
-#include "pg/row_filter.hpp"
+#include "pg/mapping_expression.hpp"
 #include "pg/row_mapping.hpp"
 #include "pg/stringinfo_out.hpp"
 #include "render/message.hpp"
@@ -59,7 +59,7 @@ void send_delete(LogicalDecodingContext* ctx, DecodingState* state, RelationSync
     render::Value id;
     const char* error;
     map_delete(entry, desc, old_tuple, deformed, &id, &error);
-    if (entry->filter_error) error = entry->filter_error;
+    if (entry->expression_error) error = entry->expression_error;
     uint32_t seq = ++state->seq;
     send_message(ctx, "a delete", entry->qualified_name, [&](render::OutBuffer& out) {
         render::write_delete(out, entry->shape, state->txn, seq, error ? nullptr : &id, error ? error : "");
@@ -71,8 +71,8 @@ void send_upsert(LogicalDecodingContext* ctx, DecodingState* state, RelationSync
     MappedUpsert row;
     map_upsert(entry, desc, old_tuple, new_tuple, {state->options.changed_only, deformed, whole_row}, &row);
     // A filter that cannot be evaluated: the change goes out with the reason, not silently.
-    if (entry->filter_error) {
-        row.error = entry->filter_error;
+    if (entry->expression_error) {
+        row.error = entry->expression_error;
         row.key_changed = false;
     }
     // The key itself changed: the record under the old key goes away first (unless the

@@ -15,14 +15,15 @@ enum MappingColumn : AttrNumber {
     kRowFilter,
     kRowFilterPlan,
     kOnFilterExit,
-    kMappingColumns = kOnFilterExit
+    kPropertiesPlan,
+    kMappingColumns = kPropertiesPlan
 };
 
 void check_mapping_table_shape(Relation rel) {
     TupleDesc desc = RelationGetDescr(rel);
     if (desc->natts < kMappingColumns || strcmp(NameStr(TupleDescAttr(desc, kCrm - 1)->attname), "crm") != 0 ||
         strcmp(NameStr(TupleDescAttr(desc, kActions - 1)->attname), "actions") != 0 ||
-        strcmp(NameStr(TupleDescAttr(desc, kOnFilterExit - 1)->attname), "on_filter_exit") != 0)
+        strcmp(NameStr(TupleDescAttr(desc, kPropertiesPlan - 1)->attname), "properties_plan") != 0)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("table crmsync.mappings does not have the columns this crmsync library expects"),
                         errhint("Update the extension with ALTER EXTENSION crmsync UPDATE.")));
@@ -74,6 +75,7 @@ bool find_mapping(Oid mappings_oid, const char* crm, Oid relid, MappingRow* out)
         out->row_filter_plan = nulls[kRowFilterPlan - 1] ? nullptr : TextDatumGetCString(values[kRowFilterPlan - 1]);
         out->delete_on_filter_exit =
             nulls[kOnFilterExit - 1] || strcmp(TextDatumGetCString(values[kOnFilterExit - 1]), "ignore") != 0;
+        out->properties_plan = nulls[kPropertiesPlan - 1] ? nullptr : DatumGetJsonbPCopy(values[kPropertiesPlan - 1]);
         out->action_insert = out->action_update = out->action_delete = out->action_truncate = false;
         if (!nulls[kActions - 1]) {
             Datum* actions;

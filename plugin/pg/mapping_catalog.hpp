@@ -19,6 +19,7 @@ struct MappingRow {
     char* row_filter;       // the filter as written, or nullptr
     char* row_filter_plan;  // its checked node tree (set by the catalog's trigger), or nullptr
     bool delete_on_filter_exit;  // on_filter_exit = 'delete'
+    Jsonb* properties_plan;  // {"property": "<node tree>"} of the computed properties, or nullptr
 };
 
 // The OID of crmsync.mappings as the current (possibly historic) catalog sees it, or

@@ -81,6 +81,8 @@ PropertyPair* read_property_pairs(Jsonb* properties, const char* table, int* cou
         } else if (token == WJB_VALUE && key) {
             if (value.type == jbvString && *count < capacity)
                 pairs[(*count)++] = {key, pnstrdup(value.val.string.val, value.val.string.len), false};
+            else if (value.type == jbvBinary)
+                ;  // {"expr": ...}: a computed property, prepared from properties_plan
             else
                 ereport(WARNING, (errmsg("crmsync mapping of table %s maps column \"%s\" to a non-string; "
                                          "property skipped",
@@ -90,6 +92,39 @@ PropertyPair* read_property_pairs(Jsonb* properties, const char* table, int* cou
         }
     }
     return pairs;
+}
+
+// The computed properties of properties_plan ({"property": "<node tree>"}), prepared. A
+// plan that no longer fits the table sets *error (the entry's expression_error).
+ComputedProperty* prepare_computed(Jsonb* plans, Relation relation, MemoryContext context, int* count,
+                                   const char*** names, char** error) {
+    *count = 0;
+    if (!plans || !JB_ROOT_IS_OBJECT(plans) || JB_ROOT_COUNT(plans) == 0) return nullptr;
+    auto* computed = static_cast<ComputedProperty*>(palloc0(sizeof(ComputedProperty) * JB_ROOT_COUNT(plans)));
+    *names = static_cast<const char**>(palloc0(sizeof(char*) * JB_ROOT_COUNT(plans)));
+    JsonbIterator* it = JsonbIteratorInit(&plans->root);
+    JsonbValue value;
+    JsonbIteratorToken token;
+    char* property = nullptr;
+    while ((token = JsonbIteratorNext(&it, &value, true)) != WJB_DONE) {
+        if (token == WJB_KEY) {
+            property = pnstrdup(value.val.string.val, value.val.string.len);
+        } else if (token == WJB_VALUE && property && value.type == jbvString) {
+            char* plan = pnstrdup(value.val.string.val, value.val.string.len);
+            char* what = psprintf("computed property \"%s\"", property);
+            PreparedExpression* expression = prepare_expression(plan, relation, what, false, context, error);
+            if (!expression) {
+                *count = 0;
+                return nullptr;
+            }
+            (*names)[*count] = property;
+            ComputedProperty& c = computed[(*count)++];
+            c.expression = expression;
+            plan_column_type(&c.plan, expression->type, context);
+            property = nullptr;
+        }
+    }
+    return computed;
 }
 
 bool is_in_replica_identity(Relation relation, AttrNumber attnum) {
@@ -157,13 +192,13 @@ bool build_relation_entry(RelationSyncEntry* entry, Relation relation, const Plu
                                                        RelationGetRelationName(relation));
     entry->full_identity = relation->rd_rel->relreplident == REPLICA_IDENTITY_FULL;
     entry->row_filter = nullptr;
-    entry->filter_error = nullptr;
+    entry->expression_error = nullptr;
     entry->delete_on_filter_exit = row.delete_on_filter_exit;
     if (row.row_filter_plan)
-        entry->row_filter = prepare_row_filter(row.row_filter_plan, relation, entry->on_update || entry->on_delete,
-                                               context, &entry->filter_error);
+        entry->row_filter = prepare_expression(row.row_filter_plan, relation, "the row filter",
+                                               entry->on_update || entry->on_delete, context, &entry->expression_error);
     else if (row.row_filter)
-        entry->filter_error = psprintf("the row filter of table %s has no plan (its mapping row was written with "
+        entry->expression_error = psprintf("the row filter of table %s has no plan (its mapping row was written with "
                                        "the catalog's triggers disabled); set it again with crmsync.map()",
                                        entry->qualified_name);
 
@@ -236,6 +271,10 @@ bool build_relation_entry(RelationSyncEntry* entry, Relation relation, const Plu
         entry->ncolumns = kept;
     }
 
+    const char** computed_names = nullptr;
+    entry->computed = prepare_computed(row.properties_plan, relation, context, &entry->ncomputed, &computed_names,
+                                       &entry->expression_error);
+
     // Pre-render every property name and the relation's message pieces, in UTF-8.
     StringInfoData names;
     initStringInfo(&names);
@@ -243,19 +282,21 @@ bool build_relation_entry(RelationSyncEntry* entry, Relation relation, const Plu
     initStringInfo(&shape_text);
     render::OutBuffer names_out = stringinfo_out(&names);
     render::OutBuffer shape_out = stringinfo_out(&shape_text);
-    uint32_t* name_offsets = static_cast<uint32_t*>(palloc(sizeof(uint32_t) * (entry->ncolumns + 1)));
-    const char** utf8_names = static_cast<const char**>(palloc(sizeof(char*) * (entry->ncolumns ? entry->ncolumns : 1)));
+    const int nnames = entry->ncolumns + entry->ncomputed;
+    uint32_t* name_offsets = static_cast<uint32_t*>(palloc(sizeof(uint32_t) * (nnames + 1)));
+    const char** utf8_names = static_cast<const char**>(palloc(sizeof(char*) * (nnames ? nnames : 1)));
     for (int c = 0; c < entry->ncolumns; ++c) utf8_names[c] = to_utf8(property_names[c]);
+    for (int c = 0; c < entry->ncomputed; ++c) utf8_names[entry->ncolumns + c] = to_utf8(computed_names[c]);
     const char* object = to_utf8(row.object);
     const char* table = to_utf8(entry->qualified_name);
     const char* id_prop = to_utf8(id_property);
     PureError err;
     bool ok = run_pure(err, [&] {
-        for (int c = 0; c < entry->ncolumns; ++c) {
+        for (int c = 0; c < nnames; ++c) {
             name_offsets[c] = static_cast<uint32_t>(names_out.len);
             render::write_property_name(names_out, utf8_names[c]);
         }
-        name_offsets[entry->ncolumns] = static_cast<uint32_t>(names_out.len);
+        name_offsets[nnames] = static_cast<uint32_t>(names_out.len);
         render::build_relation_shape(shape_out, entry->shape, options.format, object, table, id_prop);
     });
     render_or_error("the mapping", entry->qualified_name, err, ok);
@@ -264,13 +305,15 @@ bool build_relation_entry(RelationSyncEntry* entry, Relation relation, const Plu
     entry->shape.text = shape_text.data;
     for (int c = 0; c < entry->ncolumns; ++c)
         entry->columns[c].name = {names.data + name_offsets[c], name_offsets[c + 1] - name_offsets[c]};
+    for (int c = 0, n = entry->ncolumns; c < entry->ncomputed; ++c, ++n)
+        entry->computed[c].plan.name = {names.data + name_offsets[n], name_offsets[n + 1] - name_offsets[n]};
 
     int natts = desc->natts ? desc->natts : 1;
     entry->new_values = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
     entry->new_nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));
     entry->old_values = static_cast<Datum*>(palloc(sizeof(Datum) * natts));
     entry->old_nulls = static_cast<bool*>(palloc(sizeof(bool) * natts));
-    entry->props = static_cast<render::Property*>(palloc(sizeof(render::Property) * (entry->ncolumns + 1)));
+    entry->props = static_cast<render::Property*>(palloc(sizeof(render::Property) * (nnames + 1)));
     entry->mapped = true;
     MemoryContextSwitchTo(caller);
     return true;

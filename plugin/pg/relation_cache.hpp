@@ -5,10 +5,16 @@
 #pragma once
 #include "pg/column_values.hpp"
 #include "pg/options.hpp"
-#include "pg/row_filter.hpp"
+#include "pg/mapping_expression.hpp"
 #include "render/message.hpp"
 
 namespace crmsync::pg {
+
+// A property whose value is an expression over the row (docs/mapping.md, "Computed properties").
+struct ComputedProperty {
+    PreparedExpression* expression;
+    ColumnPlan plan;  // how its result type is rendered, and its pre-rendered name (attnum 0)
+};
 
 struct RelationSyncEntry {
     Oid relid;  // hash key
@@ -21,12 +27,14 @@ struct RelationSyncEntry {
     render::RelationShape shape;
     ColumnPlan* columns;  // mapped columns, in attribute order
     int ncolumns;
+    ComputedProperty* computed;  // sent after the columns, in the order jsonb keeps their names
+    int ncomputed;
     ColumnPlan id;        // the id column (id.attnum == 0 when it no longer exists)
     char* id_error;       // why there is no usable id column, or nullptr
     char* delete_key_error;  // set when deleted rows cannot carry the id column
     bool full_identity;   // REPLICA IDENTITY FULL: updates carry the old row (changed-only)
     RowFilter* row_filter;   // nullptr: every row passes
-    char* filter_error;      // the filter cannot be evaluated (the table changed under it), or nullptr
+    char* expression_error;  // the filter or a computed property cannot be evaluated (the table changed), or nullptr
     bool delete_on_filter_exit;  // an update leaving the filter deletes the record (if deletes are mapped)
 
     // Scratch for one change, sized for the relation, reused change after change.

@@ -13,6 +13,42 @@ void add_property(RelationSyncEntry* entry, int* n, const ColumnPlan& plan, Datu
     column_value(plan, value, &p.value);
 }
 
+// A computed property, evaluated on the new row. A column it reads that is an unchanged
+// TOASTed value (not in the WAL) comes from a full old row; without one the property is
+// left out, as such a column is: the CRM keeps what it has. With changed-only, it is sent
+// only when a column it reads changed (the expression is immutable).
+void add_computed_property(RelationSyncEntry* entry, TupleDesc desc, const ComputedProperty& computed, bool have_old,
+                           bool changed_only, int* n) {
+    PreparedExpression* expression = computed.expression;
+    const Datum* values = entry->new_values;
+    Datum* merged = nullptr;
+    bool changed = !changed_only;
+    for (int r = 0; r < expression->nreads; ++r) {
+        int i = expression->reads[r] - 1;
+        Form_pg_attribute attr = TupleDescAttr(desc, i);
+        if (!entry->new_nulls[i] && is_unchanged_toast(attr, entry->new_values[i])) {
+            if (!have_old || entry->old_nulls[i] || is_unchanged_toast(attr, entry->old_values[i])) return;
+            if (!merged) {
+                merged = static_cast<Datum*>(palloc(sizeof(Datum) * entry->natts));
+                memcpy(merged, entry->new_values, sizeof(Datum) * entry->natts);
+                values = merged;
+            }
+            merged[i] = entry->old_values[i];
+        }
+        if (!changed)
+            changed = entry->new_nulls[i] != entry->old_nulls[i] ||
+                      (!entry->new_nulls[i] &&
+                       !datumIsEqual(entry->old_values[i], values[i], attr->attbyval, attr->attlen));
+    }
+    if (!changed) return;
+    bool isnull;
+    Datum value = evaluate_expression(expression, values, entry->new_nulls, &isnull);
+    if (isnull)
+        entry->props[(*n)++] = {computed.plan.name, render::Value::null()};
+    else
+        add_property(entry, n, computed.plan, value);
+}
+
 }  // namespace
 
 void map_delete(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, bool deformed, render::Value* id,
@@ -99,6 +135,8 @@ void map_upsert(RelationSyncEntry* entry, TupleDesc desc, HeapTuple old_tuple, H
             continue;
         add_property(entry, &n, plan, entry->new_values[i]);
     }
+    for (int c = 0; c < entry->ncomputed; ++c)
+        add_computed_property(entry, desc, entry->computed[c], have_old, changed_only, &n);
     out->nprops = n;
 }
 

@@ -6,12 +6,13 @@
 //   records, because it is the same map and render code); NULL for a row the mapping's
 //   row filter leaves out.
 //   crmsync._row_filter_plan(source, filter, actions): a row filter checked and planned.
+//   crmsync._expression_plan(source, property, expression): the same for a computed property.
 #include "pg/column_values.hpp"
 #include "pg/guard.hpp"
 #include "pg/mapping_catalog.hpp"
 #include "pg/options.hpp"
 #include "pg/relation_cache.hpp"
-#include "pg/row_filter.hpp"
+#include "pg/mapping_expression.hpp"
 #include "pg/row_mapping.hpp"
 #include "pg/stringinfo_out.hpp"
 #include "render/message.hpp"
@@ -28,6 +29,8 @@ PG_FUNCTION_INFO_V1(crmsync_plugin_libraries_problem);
 PGDLLEXPORT Datum crmsync_plugin_libraries_problem(PG_FUNCTION_ARGS);
 PG_FUNCTION_INFO_V1(crmsync_row_filter_plan);
 PGDLLEXPORT Datum crmsync_row_filter_plan(PG_FUNCTION_ARGS);
+PG_FUNCTION_INFO_V1(crmsync_expression_plan);
+PGDLLEXPORT Datum crmsync_expression_plan(PG_FUNCTION_ARGS);
 }
 
 namespace crmsync::pg {
@@ -106,8 +109,8 @@ Datum crmsync_render(PG_FUNCTION_ARGS) {
 
     MappedUpsert mapped;
     RelationSyncEntry* entry = &plan->entry;
-    if (entry->filter_error)
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("%s", entry->filter_error)));
+    if (entry->expression_error)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("%s", entry->expression_error)));
     bool deformed = false;
     if (entry->row_filter) {
         // A row the filter leaves out is not sent: no record, NULL (a backfill skips it).
@@ -197,6 +200,17 @@ Datum crmsync_row_filter_plan(PG_FUNCTION_ARGS) {
     }
     Relation relation = table_open(relid, AccessShareLock);
     char* plan = plan_row_filter(relation, filter, filters_old_rows);
+    table_close(relation, AccessShareLock);
+    PG_RETURN_TEXT_P(cstring_to_text(plan));
+}
+
+Datum crmsync_expression_plan(PG_FUNCTION_ARGS) {
+    using namespace crmsync::pg;
+    Oid relid = PG_GETARG_OID(0);
+    char* property = text_to_cstring(PG_GETARG_TEXT_PP(1));
+    char* expression = text_to_cstring(PG_GETARG_TEXT_PP(2));
+    Relation relation = table_open(relid, AccessShareLock);
+    char* plan = plan_computed_property(relation, property, expression);
     table_close(relation, AccessShareLock);
     PG_RETURN_TEXT_P(cstring_to_text(plan));
 }

@@ -208,7 +208,7 @@ private:
             "coalesce(m.properties ->> a.attname::text, a.attname::text, '') "
             "FROM crmsync.mappings m "
             "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = m.source AND a.attnum > 0 AND NOT a.attisdropped "
-            "     AND (m.properties IS NULL OR m.properties ? a.attname::text) "
+            "     AND (m.properties IS NULL OR jsonb_typeof(m.properties -> a.attname::text) = 'string') "
             "LEFT JOIN pg_catalog.pg_type at ON at.oid = a.atttypid "
             "WHERE m.crm = $1 ORDER BY m.source::text, a.attnum",
             1, nullptr, params, nullptr, nullptr, 0));

@@ -1,4 +1,4 @@
-#include "pg/row_filter.hpp"
+#include "pg/mapping_expression.hpp"
 
 #include "pg/compat.hpp"
 
@@ -19,20 +19,24 @@ extern "C" {
 namespace crmsync::pg {
 namespace {
 
-constexpr char kWhat[] = "a row filter";
-
-// Every error raised while a filter is checked shows the filter. A parser error's cursor
+// Every error raised while an expression is checked shows it. A parser error's cursor
 // points into the filter, not into the statement that wrote the mapping: report it as an
 // internal query, the way SPI does for the statements it runs.
-void row_filter_error_context(void* arg) {
-    const char* filter = static_cast<const char*>(arg);
+struct ErrorPlace {
+    const char* what;  // "crmsync row filter", "crmsync computed property \"x\""
+    const char* text;
+};
+
+void expression_error_context(void* arg) {
+    auto* place = static_cast<ErrorPlace*>(arg);
+    const char* filter = place->text;
     int position = geterrposition();
     if (position > 0) {
         errposition(0);
         internalerrposition(position);
         internalerrquery(filter);
     }
-    errcontext("crmsync row filter: %s", filter);
+    errcontext("%s: %s", place->what, filter);
 }
 
 [[noreturn]] void refuse(const char* why, const char* hint) {
@@ -41,23 +45,23 @@ void row_filter_error_context(void* arg) {
     pg_unreachable();
 }
 
-void check_function(Oid funcid) {
+void check_function(Oid funcid, const char* what) {
     if (funcid >= FirstNormalObjectId)
-        refuse(psprintf("%s may call only built-in functions; %s is user-defined", kWhat, format_procedure(funcid)),
+        refuse(psprintf("%s may call only built-in functions; %s is user-defined", what, format_procedure(funcid)),
                "Postgres' own immutable functions and operators are allowed (lower(), ||, =, date_trunc on a "
                "date, ...).");
     if (func_volatile(funcid) != PROVOLATILE_IMMUTABLE)
         refuse(psprintf("%s may call only immutable functions; %s is not (its result can change for the same row)",
-                        kWhat, format_procedure(funcid)),
-               "A filter is evaluated when the change is decoded, perhaps much later: it must give the same "
+                        what, format_procedure(funcid)),
+               "It is evaluated when the change is decoded, perhaps much later: it must give the same "
                "answer for the same row every time (no now(), random() or lookups).");
 }
 
-void check_operator(Oid opno, Oid funcid) {
+void check_operator(Oid opno, Oid funcid, const char* what) {
     if (opno >= FirstNormalObjectId)
-        refuse(psprintf("%s may use only built-in operators; %s is user-defined", kWhat, format_operator(opno)),
+        refuse(psprintf("%s may use only built-in operators; %s is user-defined", what, format_operator(opno)),
                nullptr);
-    check_function(funcid);
+    check_function(funcid, what);
 }
 
 // For the refusal of an expression that is not allowed: what the user wrote, roughly.
@@ -77,28 +81,29 @@ const char* kind_of(Node* node) {
 // row (and constants), as Postgres allows in a publication's WHERE.
 bool check_node(Node* node, void* context) {
     if (node == nullptr) return false;
+    const char* what = static_cast<const char*>(context);
     if (IsA(node, List)) return walk_expression(node, check_node, context);
     switch (nodeTag(node)) {
         case T_Var:
             if (reinterpret_cast<Var*>(node)->varattno <= 0)
-                refuse(psprintf("%s cannot read system columns (ctid, xmin, ...)", kWhat),
+                refuse(psprintf("%s cannot read system columns (ctid, xmin, ...)", what),
                        "Filter on the table's own columns.");
             break;
         case T_FuncExpr:
-            check_function(reinterpret_cast<FuncExpr*>(node)->funcid);
+            check_function(reinterpret_cast<FuncExpr*>(node)->funcid, what);
             break;
         case T_OpExpr:
         case T_DistinctExpr:
         case T_NullIfExpr: {
             auto* op = reinterpret_cast<OpExpr*>(node);
             set_opfuncid(op);
-            check_operator(op->opno, op->opfuncid);
+            check_operator(op->opno, op->opfuncid, what);
             break;
         }
         case T_ScalarArrayOpExpr: {
             auto* op = reinterpret_cast<ScalarArrayOpExpr*>(node);
             set_sa_opfuncid(op);
-            check_operator(op->opno, op->opfuncid);
+            check_operator(op->opno, op->opfuncid, what);
             break;
         }
         case T_Const:
@@ -117,26 +122,26 @@ bool check_node(Node* node, void* context) {
         case T_ArrayCoerceExpr:
             break;
         case T_SubLink:
-            refuse(psprintf("%s cannot contain a subquery", kWhat),
-                   "A filter sees only the changed row: filter on its own columns, or keep the looked-up value "
-                   "in a column of the table.");
+            refuse(psprintf("%s cannot contain a subquery", what),
+                   "It sees only the changed row: use its own columns, or keep the looked-up value in a column "
+                   "of the table.");
         default:
-            refuse(psprintf("%s cannot contain %s", kWhat, kind_of(node)),
+            refuse(psprintf("%s cannot contain %s", what, kind_of(node)),
                    "Allowed: columns, constants, built-in immutable functions and operators, AND/OR/NOT, CASE, "
                    "COALESCE, IS [NOT] NULL, IN (...), casts.");
     }
     Oid type = exprType(node);
     if (type >= FirstNormalObjectId)
-        refuse(psprintf("%s cannot use user-defined types; %s is one", kWhat, format_type_be(type)),
-               "Filter on columns of built-in types.");
+        refuse(psprintf("%s cannot use user-defined types; %s is one", what, format_type_be(type)),
+               "Use columns of built-in types.");
     if (exprCollation(node) >= FirstNormalObjectId || exprInputCollation(node) >= FirstNormalObjectId)
-        refuse(psprintf("%s cannot use user-defined collations", kWhat), nullptr);
+        refuse(psprintf("%s cannot use user-defined collations", what), nullptr);
     return walk_expression(node, check_node, context);
 }
 
 // The raw expression of "filter", refusing anything but a single expression (a filter
 // that tries to close it and add clauses or statements parses as something else).
-Node* parse_single_expression(const char* filter) {
+Node* parse_single_expression(const char* filter, const char* what) {
     List* statements = raw_parser(filter, RAW_PARSE_PLPGSQL_EXPR);
     SelectStmt* select = nullptr;
     if (list_length(statements) == 1) {
@@ -148,8 +153,9 @@ Node* parse_single_expression(const char* filter) {
         select->groupClause || select->havingClause || select->windowClause || select->sortClause ||
         select->limitCount || select->limitOffset || select->lockingClause || select->withClause ||
         reinterpret_cast<ResTarget*>(linitial(select->targetList))->name != nullptr)
-        ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("%s must be one boolean expression", kWhat),
-                        errhint("Example: NOT is_test AND tenant_id = 7 (no SELECT, FROM or ;).")));
+        ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR), errmsg("%s must be one expression", what),
+                        errhint("Examples: NOT is_test AND tenant_id = 7; first_name || ' ' || last_name (no SELECT, "
+                                "FROM or ;).")));
     return reinterpret_cast<ResTarget*>(linitial(select->targetList))->val;
 }
 
@@ -201,27 +207,29 @@ bool check_fit(Node* node, void* context) {
     return walk_expression(node, check_fit, context);
 }
 
-}  // namespace
-
-char* plan_row_filter(Relation relation, const char* filter, bool filters_old_rows) {
-    ErrorContextCallback context{error_context_stack, row_filter_error_context, const_cast<char*>(filter)};
+// Parses and checks `text` as `what` (for messages) of `relation`; a row filter is made
+// boolean. Returns the checked expression.
+Node* plan_expression(Relation relation, const char* text, const char* what, const char* context_name, bool boolean,
+                      bool filters_old_rows) {
+    ErrorPlace place{context_name, text};
+    ErrorContextCallback context{error_context_stack, expression_error_context, &place};
     error_context_stack = &context;
 
-    Node* raw = parse_single_expression(filter);
+    Node* raw = parse_single_expression(text, what);
     ParseState* pstate = make_parsestate(nullptr);
-    pstate->p_sourcetext = filter;
+    pstate->p_sourcetext = text;
     ParseNamespaceItem* item = addRangeTableEntryForRelation(pstate, relation, AccessShareLock, nullptr, false, false);
     addNSItemToQuery(pstate, item, false, true, true);
     // WHERE's rules: aggregates, window and set-returning functions are refused by the parser.
     Node* expr = transformExpr(pstate, raw, EXPR_KIND_WHERE);
-    expr = coerce_to_boolean(pstate, expr, "crmsync row filter");
+    if (boolean) expr = coerce_to_boolean(pstate, expr, "crmsync row filter");
     assign_expr_collations(pstate, expr);
-    check_node(expr, nullptr);
+    check_node(expr, const_cast<char*>(what));
     if (contain_mutable_functions(expr))
         refuse(psprintf("%s may call only immutable functions; a cast or value in it is not (e.g. text::date, "
                         "CURRENT_DATE)",
-                        kWhat),
-               "A filter is evaluated when the change is decoded, perhaps much later: it must give the same "
+                        what),
+               "It is evaluated when the change is decoded, perhaps much later: it must give the same "
                "answer for the same row every time.");
     if (filters_old_rows)
         if (const char* column = column_outside_identity(relation, expr)) {
@@ -230,60 +238,95 @@ char* plan_row_filter(Relation relation, const char* filter, bool filters_old_ro
                     (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                      errmsg("%s reads column \"%s\", which is not part of the replica identity of table %s, so "
                             "updates and deletes could not be filtered (their old row carries only the identity)",
-                            kWhat, column, table),
+                            what, column, table),
                      errhint("Run ALTER TABLE %s REPLICA IDENTITY FULL, or filter on identity columns only, or map "
                              "only inserts (actions => '{insert}').",
                              table)));
         }
     free_parsestate(pstate);
     error_context_stack = context.previous;
-    return nodeToString(expr);
+    return expr;
 }
 
-RowFilter* prepare_row_filter(const char* plan, Relation relation, bool filters_old_rows, MemoryContext context,
-                              char** error) {
+}  // namespace
+
+char* plan_row_filter(Relation relation, const char* filter, bool filters_old_rows) {
+    return nodeToString(plan_expression(relation, filter, "a row filter", "crmsync row filter", true, filters_old_rows));
+}
+
+char* plan_computed_property(Relation relation, const char* property, const char* expression) {
+    char* what = psprintf("computed property \"%s\"", property);
+    // Its result type is checked with every node's: a user-defined one is refused.
+    return nodeToString(plan_expression(relation, expression, what, psprintf("crmsync %s", what), false, false));
+}
+
+PreparedExpression* prepare_expression(const char* plan, Relation relation, const char* what, bool filters_old_rows,
+                                       MemoryContext context, char** error) {
     MemoryContext caller = MemoryContextSwitchTo(context);
     char* table = qualified_name(relation);
     auto* expr = static_cast<Node*>(stringToNode(plan));
     FitContext fit{RelationGetDescr(relation), nullptr};
     if (check_fit(expr, &fit)) {
-        *error = psprintf("the row filter of table %s %s: it cannot be evaluated until the mapping is set again "
-                          "with crmsync.map()",
-                          table, fit.problem);
+        *error = psprintf("%s of table %s %s: it cannot be evaluated until the mapping is set again with "
+                          "crmsync.map()",
+                          what, table, fit.problem);
         MemoryContextSwitchTo(caller);
         return nullptr;
     }
     if (filters_old_rows)
         if (const char* column = column_outside_identity(relation, expr)) {
-            *error = psprintf("the row filter of table %s reads column \"%s\", which is no longer part of its replica "
-                              "identity, so old rows cannot be filtered: run ALTER TABLE %s REPLICA IDENTITY FULL",
-                              table, column, table);
+            *error = psprintf("%s of table %s reads column \"%s\", which is no longer part of its replica identity, "
+                              "so old rows cannot be filtered: run ALTER TABLE %s REPLICA IDENTITY FULL",
+                              what, table, column, table);
             MemoryContextSwitchTo(caller);
             return nullptr;
         }
-    auto* filter = static_cast<RowFilter*>(palloc0(sizeof(RowFilter)));
-    filter->estate = CreateExecutorState();
-    filter->state = ExecPrepareExpr(reinterpret_cast<Expr*>(expr), filter->estate);
+    auto* prepared = static_cast<PreparedExpression*>(palloc0(sizeof(PreparedExpression)));
+    prepared->estate = CreateExecutorState();
+    prepared->state = ExecPrepareExpr(reinterpret_cast<Expr*>(expr), prepared->estate);
     TupleDesc desc = CreateTupleDescCopy(RelationGetDescr(relation));
-    filter->slot = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
-    filter->natts = desc->natts;
+    prepared->slot = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+    prepared->natts = desc->natts;
+    prepared->type = exprType(expr);
+    get_typlenbyval(prepared->type, &prepared->type_len, &prepared->type_byval);
+    Bitmapset* read = nullptr;
+    pull_varattnos(expr, 1, &read);
+    prepared->reads = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * (bms_num_members(read) + 1)));
+    for (int member = -1; (member = bms_next_member(read, member)) >= 0;)
+        prepared->reads[prepared->nreads++] = static_cast<AttrNumber>(member + FirstLowInvalidHeapAttributeNumber);
     MemoryContextSwitchTo(caller);
-    return filter;
+    return prepared;
 }
 
-bool row_filter_passes(RowFilter* filter, const Datum* values, const bool* nulls) {
-    TupleTableSlot* slot = filter->slot;
+namespace {
+
+Datum evaluate(PreparedExpression* expression, const Datum* values, const bool* nulls, bool* isnull) {
+    TupleTableSlot* slot = expression->slot;
     ExecClearTuple(slot);
-    memcpy(slot->tts_values, values, sizeof(Datum) * filter->natts);
-    memcpy(slot->tts_isnull, nulls, sizeof(bool) * filter->natts);
+    memcpy(slot->tts_values, values, sizeof(Datum) * expression->natts);
+    memcpy(slot->tts_isnull, nulls, sizeof(bool) * expression->natts);
     ExecStoreVirtualTuple(slot);
-    ExprContext* econtext = GetPerTupleExprContext(filter->estate);
+    ExprContext* econtext = GetPerTupleExprContext(expression->estate);
     econtext->ecxt_scantuple = slot;
+    return ExecEvalExprSwitchContext(expression->state, econtext, isnull);
+}
+
+}  // namespace
+
+bool row_filter_passes(RowFilter* filter, const Datum* values, const bool* nulls) {
     bool isnull;
-    Datum result = ExecEvalExprSwitchContext(filter->state, econtext, &isnull);
+    Datum result = evaluate(filter, values, nulls, &isnull);
     bool passes = !isnull && DatumGetBool(result);
-    ResetExprContext(econtext);
+    ResetExprContext(GetPerTupleExprContext(filter->estate));
     return passes;
+}
+
+Datum evaluate_expression(PreparedExpression* expression, const Datum* values, const bool* nulls, bool* isnull) {
+    Datum result = evaluate(expression, values, nulls, isnull);
+    // Out of the expression's memory, which is reset before the property is rendered.
+    if (!*isnull) result = datumCopy(result, expression->type_byval, expression->type_len);
+    ResetExprContext(GetPerTupleExprContext(expression->estate));
+    return result;
 }
 
 }  // namespace crmsync::pg
