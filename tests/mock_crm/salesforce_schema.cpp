@@ -66,6 +66,19 @@ SalesforceObject account() {
     return o;
 }
 
+// Contact.AccountId: deleting an Account deletes its Contacts. Salesforce Help, "Delete
+// Accounts" (quoted at https://trailblazers.salesforce.com/answers?id=90630000000gyRjAAI): "When
+// you delete an account it's moved to the Recycle Bin along with any of these related items:
+// Contacts, Opportunities, ..."; the SOAP API's delete() "supports cascading deletions. If you
+// delete a parent object, you delete its children automatically, as long as each child object
+// can be deleted" (https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_delete.htm).
+// Describe shows it as cascadeDelete on the field (and on Account's child relationship).
+SalesforceField account_lookup() {
+    SalesforceField f = reference("AccountId", "Account ID", "Account", "Account");
+    f.delete_constraint = DeleteConstraint::Cascade;
+    return f;
+}
+
 SalesforceObject contact() {
     SalesforceObject o{"Contact", "Contact", false, {}};
     SalesforceField email = field("Email", "email", "Email");
@@ -77,7 +90,7 @@ SalesforceObject contact() {
                 email,
                 field("Phone", "phone", "Business Phone"),
                 field("Title", "string", "Title"),
-                reference("AccountId", "Account ID", "Account", "Account"),
+                account_lookup(),
                 field("Birthdate", "date", "Birthdate"),
                 reference("OwnerId", "Owner ID", "User", "Owner")};
     add_system_fields(o, true);
@@ -237,6 +250,37 @@ std::string SalesforceSchema::declare(const rapidjson::Value& body) {
             sf.reference_to = self ? name : find(target)->name;
             sf.relationship_name = sf.name.substr(0, sf.name.size() - 3) + "__r";
         }
+        // "What to do if the lookup record is deleted?" (Salesforce Help, custom lookup fields):
+        // "Clear the value of this field" (the default), "Don't allow deletion of the lookup
+        // record that's part of a lookup relationship", "Delete this record also". The mock takes
+        // them under the Metadata API's CustomField deleteConstraint names: SetNull, Restrict,
+        // Cascade. Cascade is off by default and "Cascade-delete and its related options aren't
+        // available for lookup relationships to standard objects", where the Help article's own
+        // example is a custom object's lookup to Account (Knowledge Article 000382017, "Enable
+        // 'cascade delete on custom lookup relationships' feature",
+        // https://help.salesforce.com/s/articleView?id=000382017&type=1): the mock refuses Cascade
+        // for a field on a standard object. A lookup to its own object has no options and is
+        // always cleared (Knowledge Article 000383277, "'What to Do if the Lookup Record Is
+        // Deleted?' Options Are Not Available on a Custom Lookup Field",
+        // https://help.salesforce.com/s/articleView?id=000383277&type=1).
+        if (const rapidjson::Value* dc = find_member(f, "deleteConstraint"); dc && !dc->IsNull()) {
+            std::string v = is_string(*dc) ? std::string(string_of(*dc)) : std::string();
+            if (sf.type != "reference") return where + ".deleteConstraint: only a reference field has one";
+            if (v == "SetNull") {
+                sf.delete_constraint = DeleteConstraint::SetNull;
+            } else if (v == "Restrict") {
+                sf.delete_constraint = DeleteConstraint::Restrict;
+            } else if (v == "Cascade") {
+                sf.delete_constraint = DeleteConstraint::Cascade;
+            } else {
+                return where + ".deleteConstraint: SetNull, Restrict or Cascade, got " + to_json_text(*dc);
+            }
+            bool custom_object = name.size() >= 4 && name.substr(name.size() - 3) == "__c";
+            if (sf.delete_constraint == DeleteConstraint::Cascade && !custom_object)
+                return where + ".deleteConstraint: Cascade is only available for a lookup on a custom object, not on " + name;
+            if (sf.delete_constraint != DeleteConstraint::SetNull && lower(sf.reference_to) == lower(name))
+                return where + ".deleteConstraint: a lookup to its own object is always cleared (SetNull)";
+        }
         parsed.push_back(std::move(sf));
     }
     auto it = objects_.find(lower(name));
@@ -333,6 +377,10 @@ void SalesforceSchema::write_custom(JsonWriter& w) const {
                 write_key(w, "referenceTo");
                 write_string(w, f.reference_to);
             }
+            if (f.delete_constraint != DeleteConstraint::SetNull) {
+                write_key(w, "deleteConstraint");
+                write_string(w, f.delete_constraint == DeleteConstraint::Restrict ? "Restrict" : "Cascade");
+            }
             w.EndObject();
         }
         w.EndArray();
@@ -424,6 +472,12 @@ void SalesforceSchema::write_describe(JsonWriter& w, const SalesforceObject& o) 
         } else {
             write_string(w, f.relationship_name);
         }
+        // cascadeDelete / restrictedDelete: what deleting the referenced record does to this
+        // one, as describe shows them per field (false and false: the lookup is cleared).
+        write_key(w, "cascadeDelete");
+        w.Bool(f.delete_constraint == DeleteConstraint::Cascade);
+        write_key(w, "restrictedDelete");
+        w.Bool(f.delete_constraint == DeleteConstraint::Restrict);
         w.EndObject();
     }
     w.EndArray();

@@ -22,6 +22,12 @@
 
 namespace crmsync::mock_crm {
 
+// What happens to a record whose lookup points at a record being deleted: the Metadata API's
+// CustomField deleteConstraint values (SetNull, Restrict, Cascade), which sObject Describe shows
+// per field as restrictedDelete / cascadeDelete (both false for SetNull). See salesforce_api.cpp
+// (delete_plan) for the documents.
+enum class DeleteConstraint { SetNull, Restrict, Cascade };
+
 struct SalesforceField {
     std::string name;
     std::string type;  // id, string, textarea, email, url, phone, picklist, reference, int, double,
@@ -38,6 +44,7 @@ struct SalesforceField {
     // set it by the related record's external id ("Account" for Contact.AccountId).
     std::string reference_to;
     std::string relationship_name;
+    DeleteConstraint delete_constraint = DeleteConstraint::SetNull;
 };
 
 struct SalesforceObject {
@@ -56,10 +63,14 @@ public:
     SalesforceSchema();  // the standard objects
 
     const SalesforceObject* find(std::string_view sobject) const;  // case-insensitive
+    // Every object the org has, by lower-case name.
+    const std::map<std::string, SalesforceObject, std::less<>>& objects() const { return objects_; }
 
     // POST /_mock/salesforce/fields: {"sobject":"Deal__c","fields":[{"name":"External_Id__c",
     // "type":"string","externalId":true,"unique":true},{"name":"Company__c","type":"reference",
-    // "referenceTo":"Account"},...]}. A reference field needs referenceTo, an object the org has. A custom object (name ending in
+    // "referenceTo":"Account","deleteConstraint":"Restrict"},...]}. A reference field needs referenceTo,
+    // an object the org has, and may name a deleteConstraint (SetNull by default; Cascade only on
+    // a custom object; a self lookup only SetNull). A custom object (name ending in
     // __c) is created with its standard fields when new; a field declared again is replaced.
     // "" or what is wrong.
     std::string declare(const rapidjson::Value& body);
