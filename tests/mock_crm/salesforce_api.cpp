@@ -1,8 +1,10 @@
 #include "salesforce_api.h"
 
+#include <cctype>
 #include <deque>
 #include <random>
 #include <set>
+#include <tuple>
 
 namespace crmsync::mock_crm {
 namespace {
@@ -549,6 +551,160 @@ DeleteTarget delete_target(const SharedState& shared, const std::string& api_ver
     return t;
 }
 
+// --- what a delete does to the records that look the deleted one up ----------------------
+//
+// A record whose lookup field holds the deleted record's id is, per the field's delete
+// constraint (salesforce_schema.h):
+//   SetNull  (the default for custom lookups, "Clear the value of this field"): the field is
+//            set to null, so the record shows no link any more;
+//   Cascade  (Contact.AccountId; a custom lookup declared "Delete this record also"): deleted
+//            too, and so on down its own children;
+//   Restrict ("Don't allow deletion of the lookup record that's part of a lookup
+//            relationship"): the whole delete fails and nothing changes.
+// Documents: SOAP API delete() ("supports cascading deletions ... as long as each child object
+// can be deleted", https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_delete.htm),
+// Apex ChildRelationship (isCascadeDelete "the child object is deleted when the parent object is
+// deleted", isRestrictedDelete "the parent object can't be deleted because it is referenced by a
+// child object", https://developer.salesforce.com/docs/atlas.en-us.apexref.meta/apexref/apex_class_Schema_ChildRelationship.htm),
+// and Knowledge Article 000382017 (https://help.salesforce.com/s/articleView?id=000382017&type=1):
+// in a chain A <- B <- C where A cascades to B and B restricts C, "If you try to delete A,
+// you'll get an error saying that B can't be deleted because it's linked to C."
+//
+// The error is DELETE_FAILED ("Core Data Types", StatusCode: DELETE_FAILED "You can't delete a
+// record because it's in use by another object") with the text Salesforce answers, e.g.
+// [{"errorCode":"DELETE_FAILED","message":"Your attempt to delete Mr. Josh Davis could not be
+// completed because it is associated with the following cases.: 00001005\n","fields":[]}] (a REST
+// response quoted in a Salesforce client's source; no document lists the text). The mock names
+// the records by their Name (a Contact or Lead by first and last name; a record without one by
+// its 15-character id, as Salesforce names an unnamed custom record) and the related object by
+// its plural label in lower case; it leaves out the trailing newline. The single-record DELETE
+// answers 400 with it ("Status Codes and Error Responses": 400 for a request that "couldn't be
+// understood" or failed; documents silent on the status for DELETE_FAILED, 400 is what it gets).
+
+struct RecordAt {
+    std::string sobject;
+    uint32_t index;
+    std::string key;
+};
+
+// What a composite request's earlier subrequests will have done, so later ones are planned
+// against it: records deleted and lookups cleared.
+struct DeleteOverlay {
+    std::set<std::pair<std::string, uint32_t>> erased;
+    std::set<std::tuple<std::string, uint32_t, std::string>> cleared;
+};
+
+struct DeletePlan {
+    std::vector<RecordAt> erase;                          // the record, then its cascade
+    std::vector<std::pair<RecordAt, std::string>> clear;  // lookups set to null
+    std::optional<HttpReply> error;
+};
+
+struct ChildLink {
+    const SalesforceObject* object;
+    const SalesforceField* field;
+    RecordAt record;
+};
+
+// The live records whose lookup holds the id of `parent`. Caller holds the lock.
+std::vector<ChildLink> children_of(const SharedState& shared, const RecordAt& parent, const DeleteOverlay& overlay) {
+    std::vector<ChildLink> out;
+    for (const auto& [lname, o] : shared.salesforce_schema.objects()) {
+        for (const auto& f : o.fields) {
+            if (f.reference_to != parent.sobject) continue;
+            shared.state.for_each_record(o.name, [&](const CrmState::RecordRef& r) {
+                auto v = shared.state.property(r, f.name);
+                // A quoted 15- or 18-character id; anything else (null, cleared) links nothing.
+                if (!v || (v->size() != 17 && v->size() != 20) || v->front() != '"') return;
+                auto index = salesforce_index_of(parent.sobject, v->substr(1, v->size() - 2));
+                if (!index || *index != parent.index) return;
+                if (overlay.erased.count({o.name, r.index}) || overlay.cleared.count({o.name, r.index, f.name})) return;
+                out.push_back({&o, &f, {o.name, r.index, std::string(r.key)}});
+            });
+        }
+    }
+    return out;
+}
+
+std::string string_property(const SharedState& shared, const CrmState::RecordRef& r, std::string_view name) {
+    auto v = shared.state.property(r, name);
+    if (!v) return {};
+    JsonParseResult p = parse_json(*v);
+    return p.error.empty() && p.doc.IsString() ? std::string(string_of(p.doc)) : std::string();
+}
+
+// How Salesforce names a record in a message: Name, a person's first and last name, else its id.
+std::string record_name(const SharedState& shared, const RecordAt& at) {
+    if (auto r = shared.state.find_by_index(at.sobject, at.index)) {
+        if (std::string name = string_property(shared, *r, "Name"); !name.empty()) return name;
+        std::string first = string_property(shared, *r, "FirstName"), last = string_property(shared, *r, "LastName");
+        if (!last.empty()) return first.empty() ? last : first + " " + last;
+    }
+    return salesforce_record_id(at.sobject, at.index).substr(0, 15);
+}
+
+std::string plural_label(const SalesforceObject& o) {
+    std::string label = o.label;
+    for (char& c : label) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return label + "s";
+}
+
+// Everything deleting `target` does, or the DELETE_FAILED reply. Changes nothing. Caller holds the lock.
+DeletePlan delete_plan(const SharedState& shared, const RecordAt& target, const DeleteOverlay& overlay) {
+    DeletePlan plan;
+    std::set<std::pair<std::string, uint32_t>> doomed{{target.sobject, target.index}};
+    std::vector<std::pair<RecordAt, ChildLink>> restricted;
+    plan.erase.push_back(target);
+    for (size_t i = 0; i < plan.erase.size(); ++i) {
+        RecordAt parent = plan.erase[i];  // a copy: erase grows below
+        for (ChildLink& child : children_of(shared, parent, overlay)) {
+            switch (child.field->delete_constraint) {
+                case DeleteConstraint::Cascade:
+                    if (doomed.emplace(child.record.sobject, child.record.index).second) plan.erase.push_back(child.record);
+                    break;
+                case DeleteConstraint::Restrict:
+                    restricted.emplace_back(parent, std::move(child));
+                    break;
+                case DeleteConstraint::SetNull:
+                    plan.clear.emplace_back(child.record, child.field->name);
+                    break;
+            }
+        }
+    }
+    // A restricting record that the cascade deletes anyway does not hold the delete up.
+    for (const auto& [parent, child] : restricted) {
+        if (doomed.count({child.record.sobject, child.record.index})) continue;
+        std::string names;
+        for (const auto& [p, c] : restricted)
+            if (p.sobject == parent.sobject && p.index == parent.index && c.object == child.object &&
+                !doomed.count({c.record.sobject, c.record.index}))
+                names += (names.empty() ? "" : ", ") + record_name(shared, c.record);
+        plan.error = HttpReply{400,
+                               salesforce_error_body("DELETE_FAILED", "Your attempt to delete " + record_name(shared, parent) +
+                                                                          " could not be completed because it is associated with the following " +
+                                                                          plural_label(*child.object) + ".: " + names),
+                               {}};
+        return plan;
+    }
+    std::erase_if(plan.clear, [&](const auto& c) { return doomed.count({c.first.sobject, c.first.index}) > 0; });
+    return plan;
+}
+
+void add_to_overlay(DeleteOverlay& overlay, const DeletePlan& plan) {
+    for (const auto& r : plan.erase) overlay.erased.emplace(r.sobject, r.index);
+    for (const auto& [r, field] : plan.clear) overlay.cleared.emplace(r.sobject, r.index, field);
+}
+
+// Applies a plan made against the current state (plus the overlay of the plans applied before
+// it). Caller holds the lock.
+void apply_delete_plan(CrmState& state, const DeletePlan& plan) {
+    for (const auto& [r, field] : plan.clear) {
+        // "Clear the value of this field": null, as "AccountId": null in an upsert leaves it.
+        state.upsert(r.sobject, r.key, {{field, "null"}});
+    }
+    for (const auto& r : plan.erase) state.erase(r.sobject, r.key);
+}
+
 }  // namespace
 
 HttpReply salesforce_delete(const ApiRequest& req, ApiContext& ctx) {
@@ -557,7 +713,10 @@ HttpReply salesforce_delete(const ApiRequest& req, ApiContext& ctx) {
         DeleteTarget t = delete_target(ctx.shared, req.path_params.at(3), req.path_params.at(0),
                                        req.path_params.at(1), req.path_params.at(2));
         if (t.error) return *t.error;
-        ctx.shared.state.erase(t.sobject, t.key);
+        auto r = ctx.shared.state.find(t.sobject, t.key);
+        DeletePlan plan = delete_plan(ctx.shared, {t.sobject, r->index, t.key}, {});
+        if (plan.error) return *plan.error;
+        apply_delete_plan(ctx.shared.state, plan);
     }
     ctx.stats.add_records({.deleted = 1});
     if (req.commit_time_us) ctx.stats.add_latency(req.received_us - *req.commit_time_us);
@@ -587,6 +746,7 @@ HttpReply salesforce_composite(const ApiRequest& req, ApiContext& ctx) {
         std::optional<std::vector<std::string>> target;  // {SObject, field, value}
         int status = 0;
         std::string error_body;  // JSON array when status is an error
+        DeletePlan plan;         // status 204: what the subrequest deletes and clears
     };
     std::vector<Sub> batch(subs->Size());
     std::set<std::string> reference_ids;
@@ -622,7 +782,11 @@ HttpReply salesforce_composite(const ApiRequest& req, ApiContext& ctx) {
         std::lock_guard lock(ctx.shared.mutex);
         CrmState& state = ctx.shared.state;
         // First pass decides every outcome without changing state, so allOrNone can roll back.
-        std::set<std::pair<std::string, std::string>> gone;
+        // Subrequests run in order, so each is planned against what the ones before it that
+        // succeed will have deleted or cleared (the overlay): a record an earlier subrequest
+        // deleted, itself or by cascade, is not found; a restricting record deleted earlier no
+        // longer holds a delete up.
+        DeleteOverlay overlay;
         bool any_failed = false;
         for (Sub& sub : batch) {
             if (sub.status != 0) {
@@ -631,8 +795,19 @@ HttpReply salesforce_composite(const ApiRequest& req, ApiContext& ctx) {
             }
             auto& t = *sub.target;
             DeleteTarget target = delete_target(ctx.shared, t[3], t[0], t[1], t[2]);
-            if (!target.error && !gone.emplace(target.sobject, target.key).second)
-                target.error = HttpReply{404, salesforce_error_body("NOT_FOUND", "The requested resource does not exist"), {}};
+            if (!target.error) {
+                auto r = state.find(target.sobject, target.key);
+                if (overlay.erased.count({target.sobject, r->index})) {
+                    target.error = HttpReply{404, salesforce_error_body("NOT_FOUND", "The requested resource does not exist"), {}};
+                } else {
+                    sub.plan = delete_plan(ctx.shared, {target.sobject, r->index, target.key}, overlay);
+                    if (sub.plan.error) {
+                        target.error = std::move(sub.plan.error);
+                    } else {
+                        add_to_overlay(overlay, sub.plan);
+                    }
+                }
+            }
             if (target.error) {
                 sub.status = target.error->status;
                 sub.error_body = target.error->body;
@@ -651,8 +826,8 @@ HttpReply salesforce_composite(const ApiRequest& req, ApiContext& ctx) {
                                  "rolled back since another operation in the same transaction failed.\"}]";
                 continue;
             }
-            const auto& t = *sub.target;
-            if (state.erase(t[0], t[2])) ++deleted;
+            apply_delete_plan(state, sub.plan);
+            ++deleted;
         }
     }
 
