@@ -3,6 +3,8 @@
 //          sObject Collections upsert, one result per record, allOrNone honoured
 //   DELETE /services/data/vNN.N/sobjects/{SObject}/{ExternalIdField}/{value}
 //   POST   /services/data/vNN.N/composite   (DELETE subrequests only)
+//          a delete cascades to, clears, or is restricted by the records looking the deleted
+//          one up, per each lookup field's delete constraint (salesforce_api.cpp, delete_plan)
 //   GET    /services/data/vNN.N/sobjects/{SObject}/describe
 // Records are checked against the typed fields of salesforce_schema.h.
 #pragma once
