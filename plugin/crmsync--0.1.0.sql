@@ -398,11 +398,18 @@ SELECT m.crm,
        CASE WHEN s.active THEN st.state END                                 AS sender_state,
        CASE WHEN s.active THEN st.detail END                                AS sender_detail,
        CASE WHEN s.active THEN st.since END                                 AS sender_state_since,
-       CASE WHEN s.active THEN st.until END                                 AS sender_state_until
-FROM (SELECT mp.crm, count(*) AS mapped_tables FROM crmsync.mappings mp GROUP BY mp.crm) m
+       CASE WHEN s.active THEN st.until END                                 AS sender_state_until,
+       m.mappings
+FROM (SELECT mp.crm, count(*) AS mapped_tables,
+             -- What each table sends: its object, and the filter and computed properties if any.
+             pg_catalog.jsonb_object_agg(mp.source::text, pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                 'object', mp.object, 'row_filter', mp.row_filter,
+                 'computed', (SELECT pg_catalog.array_agg(k ORDER BY k) FROM pg_catalog.jsonb_object_keys(mp.properties_plan) k))))
+                 AS mappings
+      FROM crmsync.mappings mp GROUP BY mp.crm) m
 LEFT JOIN pg_catalog.pg_replication_slots s
        ON s.slot_name = 'crmsync_' || m.crm AND s.database = pg_catalog.current_database()
 LEFT JOIN crmsync.sender_state st ON st.crm = m.crm;
 
 COMMENT ON VIEW crmsync.status IS
-  'Per crm: its slot, whether a sender is attached, what the CRM has confirmed, how much WAL that holds back, and what the attached sender is doing (streaming, waiting_for_quota, held).';
+  'Per crm: its slot, whether a sender is attached, what the CRM has confirmed, how much WAL that holds back, what the attached sender is doing (streaming, waiting_for_quota, held), and each mapped table with its object, row filter and computed properties.';

@@ -1,7 +1,8 @@
 -- crmsync.status: one row per crm with mappings: its slot, whether a sender is attached,
 -- the confirmed LSN, the WAL it holds back in bytes, wal_status and safe_wal_size, and what the
--- attached sender last wrote to crmsync.sender_state. A crm without a slot shows nulls; a slot
--- without mappings does not show.
+-- attached sender last wrote to crmsync.sender_state, and each mapped table with its object,
+-- row filter and computed properties. A crm without a slot shows nulls; a slot without
+-- mappings does not show.
 \set VERBOSITY terse
 SELECT attname, format_type(atttypid, atttypmod)
 FROM pg_attribute WHERE attrelid = 'crmsync.status'::regclass AND attnum > 0 ORDER BY attnum;
@@ -9,13 +10,16 @@ FROM pg_attribute WHERE attrelid = 'crmsync.status'::regclass AND attnum > 0 ORD
 CREATE TABLE st_a (id int PRIMARY KEY);
 CREATE TABLE st_b (id int PRIMARY KEY);
 SELECT crmsync.map('st', 'st_a', 'a', 'id');
-SELECT crmsync.map('st', 'st_b', 'b', 'id');
+SELECT crmsync.map('st', 'st_b', 'b', 'id', properties => '{"id": "id", "double": {"expr": "id * 2"}}',
+                   row_filter => 'id > 0');
 SELECT crmsync.map('st_noslot', 'st_a', 'a', 'id');
 SELECT 'init' FROM crmsync.create_slot('st');
 
 SELECT crm, slot_name, mapped_tables, active, active_pid, confirmed_flush_lsn IS NOT NULL AS confirmed,
        lag_bytes >= 0 AS lag_known, wal_status, safe_wal_size
 FROM crmsync.status WHERE crm LIKE 'st%' ORDER BY crm;
+
+SELECT crm, jsonb_pretty(mappings) FROM crmsync.status WHERE crm LIKE 'st%' ORDER BY crm;
 
 -- The sender's state shows only while a sender is attached: a row a stopped sender left is not
 -- shown as current.

@@ -4,6 +4,7 @@ Every test ends by asserting the same things: nothing lost (the CRM holds every 
 database holds, with the same values), nothing extra, no per-key order violation, and dead
 letters exactly the poison records.
 """
+import json
 import os
 import signal
 import threading
@@ -12,7 +13,7 @@ import time
 import pytest
 
 from sync_run import Run
-from scenario import count_changes, insert_statements, change_statements, mixed_workload
+from scenario import MAPPINGS, OBJECTS, change_statements, count_changes, insert_statements, mixed_workload
 
 FORMATS = ["webhook", "hubspot", "salesforce"]
 
@@ -55,6 +56,26 @@ def test_mixed_workload_reaches_the_crm_exactly(run_factory, fmt):
     if fmt == "webhook":
         assert stats["records"]["duplicates"] == 0
         assert stats["records"]["messages"] == 2
+
+
+@pytest.mark.parametrize("fmt", ["hubspot", "salesforce"])
+def test_row_filter_and_computed_properties_reach_the_crm(run_factory, fmt):
+    """contacts mapped with a row filter on its key and a computed property: the CRM holds
+    exactly the rows the filter passes, each with the computed value as crmsync.render()
+    gives it (expected_state reads through it), converted to the property's type."""
+    run = run_factory(f"expr_{fmt}", fmt)
+    properties = dict(MAPPINGS[fmt]["contacts"]["properties"])
+    computed = {"hubspot": "jobtitle", "salesforce": "Title"}[fmt]  # a string property of each CRM
+    properties[computed] = {"expr": "upper(last_name) || ' #' || (id % 7)::text"}
+    run.cluster.query("SELECT crmsync.map(%s, 'contacts', %s, 'email', properties => %s::jsonb, row_filter => %s)",
+                      (run.crm, OBJECTS[fmt]["contacts"], json.dumps(properties), "email NOT LIKE 'user3%'"))
+    run.start_sender()
+    count_changes(run.cluster, small_workload())
+    run.wait_delivered()
+    expected, _ = run.assert_in_step()
+    contacts = expected[OBJECTS[fmt]["contacts"]]
+    assert contacts and not any(key.startswith("user3") for key in contacts)
+    assert all(" #" in (record.get(computed) or "") for record in contacts.values()), list(contacts.items())[:2]
 
 
 @pytest.mark.parametrize("fmt", ["webhook", "hubspot"])
