@@ -49,13 +49,13 @@ def write_half(cur, spec, first_id, changes):
     return cur.fetchone()[0]
 
 
-def prepare(shape, changes, port):
+def prepare(shape, changes, port, variants):
     cluster = BenchCluster(port, autovacuum=False)
     cluster.start()
     spec = decode.SHAPES[shape]
     cluster.query("CREATE EXTENSION crmsync; " + spec["ddl"] + f"; SELECT crmsync.map('bench', '{shape}', '{shape}', "
-                  "'id'); CREATE PUBLICATION bench_pub FOR ALL TABLES")
-    for plugin in sorted({p for p, _, _ in decode.VARIANTS.values()}):
+                  "'id'); " + decode.expressions_mapping(shape) + " CREATE PUBLICATION bench_pub FOR ALL TABLES")
+    for plugin in sorted({decode.VARIANTS[v][0] for v in variants} | {"crmsync"}):
         cluster.query("SELECT 'x' FROM pg_create_logical_replication_slot(%s, %s)",
                       (decode.slot_name(shape, plugin), plugin))
     conn = cluster.connect()
@@ -100,7 +100,7 @@ def main():
     rows = []
     for shape in args.shapes.split(","):
         log(f"instructions: {shape}, {args.changes} changes per half")
-        cluster, half_end, end = prepare(shape, args.changes, args.port)
+        cluster, half_end, end = prepare(shape, args.changes, args.port, args.variants.split(","))
         try:
             with tempfile.TemporaryDirectory() as workdir:
                 os.chmod(workdir, 0o777)

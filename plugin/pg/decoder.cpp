@@ -221,6 +221,7 @@ void crmsync_change(LogicalDecodingContext* ctx, ReorderBufferTXN*, Relation rel
     }
     MemoryContextSwitchTo(caller);
     MemoryContextReset(state->change_context);
+    if (entry->expressions) reset_expressions(entry->expressions);
 }
 
 void crmsync_truncate(LogicalDecodingContext* ctx, ReorderBufferTXN*, int nrelations,

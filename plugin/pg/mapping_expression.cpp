@@ -260,8 +260,26 @@ char* plan_computed_property(Relation relation, const char* property, const char
     return nodeToString(plan_expression(relation, expression, what, psprintf("crmsync %s", what), false, false));
 }
 
-PreparedExpression* prepare_expression(const char* plan, Relation relation, const char* what, bool filters_old_rows,
-                                       MemoryContext context, char** error) {
+ExpressionSet* create_expression_set(Relation relation, MemoryContext context) {
+    MemoryContext caller = MemoryContextSwitchTo(context);
+    auto* set = static_cast<ExpressionSet*>(palloc0(sizeof(ExpressionSet)));
+    set->estate = CreateExecutorState();
+    set->econtext = GetPerTupleExprContext(set->estate);
+    TupleDesc desc = CreateTupleDescCopy(RelationGetDescr(relation));
+    set->slot = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
+    set->natts = desc->natts;
+    MemoryContextSwitchTo(caller);
+    return set;
+}
+
+void reset_expressions(ExpressionSet* set) {
+    ResetExprContext(set->econtext);
+    set->loaded_values = nullptr;
+    set->loaded_nulls = nullptr;
+}
+
+PreparedExpression* prepare_expression(const char* plan, Relation relation, ExpressionSet* set, const char* what,
+                                       bool filters_old_rows, MemoryContext context, char** error) {
     MemoryContext caller = MemoryContextSwitchTo(context);
     char* table = qualified_name(relation);
     auto* expr = static_cast<Node*>(stringToNode(plan));
@@ -282,11 +300,8 @@ PreparedExpression* prepare_expression(const char* plan, Relation relation, cons
             return nullptr;
         }
     auto* prepared = static_cast<PreparedExpression*>(palloc0(sizeof(PreparedExpression)));
-    prepared->estate = CreateExecutorState();
-    prepared->state = ExecPrepareExpr(reinterpret_cast<Expr*>(expr), prepared->estate);
-    TupleDesc desc = CreateTupleDescCopy(RelationGetDescr(relation));
-    prepared->slot = MakeSingleTupleTableSlot(desc, &TTSOpsVirtual);
-    prepared->natts = desc->natts;
+    prepared->set = set;
+    prepared->state = ExecPrepareExpr(reinterpret_cast<Expr*>(expr), set->estate);
     prepared->type = exprType(expr);
     get_typlenbyval(prepared->type, &prepared->type_len, &prepared->type_byval);
     Bitmapset* read = nullptr;
@@ -301,14 +316,19 @@ PreparedExpression* prepare_expression(const char* plan, Relation relation, cons
 namespace {
 
 Datum evaluate(PreparedExpression* expression, const Datum* values, const bool* nulls, bool* isnull) {
-    TupleTableSlot* slot = expression->slot;
-    ExecClearTuple(slot);
-    memcpy(slot->tts_values, values, sizeof(Datum) * expression->natts);
-    memcpy(slot->tts_isnull, nulls, sizeof(bool) * expression->natts);
-    ExecStoreVirtualTuple(slot);
-    ExprContext* econtext = GetPerTupleExprContext(expression->estate);
-    econtext->ecxt_scantuple = slot;
-    return ExecEvalExprSwitchContext(expression->state, econtext, isnull);
+    ExpressionSet* set = expression->set;
+    // The filter and every computed property of a change read the same row: stored once.
+    if (set->loaded_values != values || set->loaded_nulls != nulls) {
+        TupleTableSlot* slot = set->slot;
+        ExecClearTuple(slot);
+        memcpy(slot->tts_values, values, sizeof(Datum) * set->natts);
+        memcpy(slot->tts_isnull, nulls, sizeof(bool) * set->natts);
+        ExecStoreVirtualTuple(slot);
+        set->econtext->ecxt_scantuple = slot;
+        set->loaded_values = values;
+        set->loaded_nulls = nulls;
+    }
+    return ExecEvalExprSwitchContext(expression->state, set->econtext, isnull);
 }
 
 }  // namespace
@@ -316,17 +336,11 @@ Datum evaluate(PreparedExpression* expression, const Datum* values, const bool* 
 bool row_filter_passes(RowFilter* filter, const Datum* values, const bool* nulls) {
     bool isnull;
     Datum result = evaluate(filter, values, nulls, &isnull);
-    bool passes = !isnull && DatumGetBool(result);
-    ResetExprContext(GetPerTupleExprContext(filter->estate));
-    return passes;
+    return !isnull && DatumGetBool(result);
 }
 
 Datum evaluate_expression(PreparedExpression* expression, const Datum* values, const bool* nulls, bool* isnull) {
-    Datum result = evaluate(expression, values, nulls, isnull);
-    // Out of the expression's memory, which is reset before the property is rendered.
-    if (!*isnull) result = datumCopy(result, expression->type_byval, expression->type_len);
-    ResetExprContext(GetPerTupleExprContext(expression->estate));
-    return result;
+    return evaluate(expression, values, nulls, isnull);
 }
 
 }  // namespace crmsync::pg

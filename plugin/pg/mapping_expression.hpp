@@ -27,11 +27,26 @@ char* plan_row_filter(Relation relation, const char* filter, bool filters_old_ro
 // The same for computed property `property`: any result type but a user-defined one.
 char* plan_computed_property(Relation relation, const char* property, const char* expression);
 
-struct PreparedExpression {
-    ExprState* state;
-    EState* estate;        // owns the ExprContext the expression runs in
+// What all expressions of one mapped table share: one executor state, one slot the row is
+// stored in once per change (not once per expression), and one per-change memory, reset by
+// reset_expressions() after the change is sent (computed values are rendered from it).
+struct ExpressionSet {
+    EState* estate;
+    ExprContext* econtext;
     TupleTableSlot* slot;  // virtual, the relation's columns
     int natts;
+    const Datum* loaded_values;  // the row in the slot since the last reset, or nullptr
+    const bool* loaded_nulls;
+};
+
+ExpressionSet* create_expression_set(Relation relation, MemoryContext context);
+
+// Frees what the expressions of the last change allocated, their values included.
+void reset_expressions(ExpressionSet* set);
+
+struct PreparedExpression {
+    ExprState* state;
+    ExpressionSet* set;
     Oid type;              // the result's
     int16 type_len;
     bool type_byval;
@@ -45,14 +60,14 @@ using RowFilter = PreparedExpression;
 // changed type, or, for a filter on old rows, left the replica identity): the caller
 // reports that per change. `what` names it in that error ("the row filter", "computed
 // property \"x\"").
-PreparedExpression* prepare_expression(const char* plan, Relation relation, const char* what, bool filters_old_rows,
-                                       MemoryContext context, char** error);
+PreparedExpression* prepare_expression(const char* plan, Relation relation, ExpressionSet* set, const char* what,
+                                       bool filters_old_rows, MemoryContext context, char** error);
 
 // Whether a row (deformed into values/nulls, the relation's natts) passes. NULL counts as
 // false, as in a WHERE clause.
 bool row_filter_passes(RowFilter* filter, const Datum* values, const bool* nulls);
 
-// The expression's value for a row, copied into CurrentMemoryContext.
+// The expression's value for a row, valid until reset_expressions().
 Datum evaluate_expression(PreparedExpression* expression, const Datum* values, const bool* nulls, bool* isnull);
 
 }  // namespace crmsync::pg

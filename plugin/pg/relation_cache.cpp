@@ -96,8 +96,8 @@ PropertyPair* read_property_pairs(Jsonb* properties, const char* table, int* cou
 
 // The computed properties of properties_plan ({"property": "<node tree>"}), prepared. A
 // plan that no longer fits the table sets *error (the entry's expression_error).
-ComputedProperty* prepare_computed(Jsonb* plans, Relation relation, MemoryContext context, int* count,
-                                   const char*** names, char** error) {
+ComputedProperty* prepare_computed(Jsonb* plans, Relation relation, ExpressionSet* set, MemoryContext context,
+                                   int* count, const char*** names, char** error) {
     *count = 0;
     if (!plans || !JB_ROOT_IS_OBJECT(plans) || JB_ROOT_COUNT(plans) == 0) return nullptr;
     auto* computed = static_cast<ComputedProperty*>(palloc0(sizeof(ComputedProperty) * JB_ROOT_COUNT(plans)));
@@ -112,7 +112,7 @@ ComputedProperty* prepare_computed(Jsonb* plans, Relation relation, MemoryContex
         } else if (token == WJB_VALUE && property && value.type == jbvString) {
             char* plan = pnstrdup(value.val.string.val, value.val.string.len);
             char* what = psprintf("computed property \"%s\"", property);
-            PreparedExpression* expression = prepare_expression(plan, relation, what, false, context, error);
+            PreparedExpression* expression = prepare_expression(plan, relation, set, what, false, context, error);
             if (!expression) {
                 *count = 0;
                 return nullptr;
@@ -193,9 +193,10 @@ bool build_relation_entry(RelationSyncEntry* entry, Relation relation, const Plu
     entry->full_identity = relation->rd_rel->relreplident == REPLICA_IDENTITY_FULL;
     entry->row_filter = nullptr;
     entry->expression_error = nullptr;
+    entry->expressions = row.row_filter_plan || row.properties_plan ? create_expression_set(relation, context) : nullptr;
     entry->delete_on_filter_exit = row.delete_on_filter_exit;
     if (row.row_filter_plan)
-        entry->row_filter = prepare_expression(row.row_filter_plan, relation, "the row filter",
+        entry->row_filter = prepare_expression(row.row_filter_plan, relation, entry->expressions, "the row filter",
                                                entry->on_update || entry->on_delete, context, &entry->expression_error);
     else if (row.row_filter)
         entry->expression_error = psprintf("the row filter of table %s has no plan (its mapping row was written with "
@@ -272,8 +273,8 @@ bool build_relation_entry(RelationSyncEntry* entry, Relation relation, const Plu
     }
 
     const char** computed_names = nullptr;
-    entry->computed = prepare_computed(row.properties_plan, relation, context, &entry->ncomputed, &computed_names,
-                                       &entry->expression_error);
+    entry->computed = prepare_computed(row.properties_plan, relation, entry->expressions, context, &entry->ncomputed,
+                                       &computed_names, &entry->expression_error);
 
     // Pre-render every property name and the relation's message pieces, in UTF-8.
     StringInfoData names;

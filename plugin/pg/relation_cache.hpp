@@ -33,6 +33,7 @@ struct RelationSyncEntry {
     char* id_error;       // why there is no usable id column, or nullptr
     char* delete_key_error;  // set when deleted rows cannot carry the id column
     bool full_identity;   // REPLICA IDENTITY FULL: updates carry the old row (changed-only)
+    ExpressionSet* expressions;  // shared by the filter and computed properties; nullptr without them
     RowFilter* row_filter;   // nullptr: every row passes
     char* expression_error;  // the filter or a computed property cannot be evaluated (the table changed), or nullptr
     bool delete_on_filter_exit;  // an update leaving the filter deletes the record (if deletes are mapped)

@@ -117,6 +117,7 @@ Datum crmsync_render(PG_FUNCTION_ARGS) {
         heap_deform_tuple(&tuple, RelationGetDescr(relation), entry->new_values, entry->new_nulls);
         deformed = true;
         if (!row_filter_passes(entry->row_filter, entry->new_values, entry->new_nulls)) {
+            reset_expressions(entry->expressions);
             table_close(relation, AccessShareLock);
             PG_RETURN_NULL();
         }
@@ -140,6 +141,8 @@ Datum crmsync_render(PG_FUNCTION_ARGS) {
         ereport(ERROR, (CRMSYNC_PURE_ERROR_CODE_AND_HINT(err),
                         errmsg("crmsync could not render a row of table %s: %s", entry->qualified_name, err.message)));
     finish_stringinfo(&buf, out);
+    // The next row reuses the entry's arrays: what the expressions computed for this one goes.
+    if (entry->expressions) reset_expressions(entry->expressions);
     table_close(relation, AccessShareLock);
     // json's representation is text's; in a non-UTF-8 database convert back for SQL.
     char* result = pg_any_to_server(buf.data, buf.len, PG_UTF8);
