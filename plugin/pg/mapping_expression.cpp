@@ -303,7 +303,6 @@ PreparedExpression* prepare_expression(const char* plan, Relation relation, Expr
     prepared->set = set;
     prepared->state = ExecPrepareExpr(reinterpret_cast<Expr*>(expr), set->estate);
     prepared->type = exprType(expr);
-    get_typlenbyval(prepared->type, &prepared->type_len, &prepared->type_byval);
     Bitmapset* read = nullptr;
     pull_varattnos(expr, 1, &read);
     prepared->reads = static_cast<AttrNumber*>(palloc(sizeof(AttrNumber) * (bms_num_members(read) + 1)));

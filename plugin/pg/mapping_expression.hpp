@@ -48,8 +48,6 @@ struct PreparedExpression {
     ExprState* state;
     ExpressionSet* set;
     Oid type;              // the result's
-    int16 type_len;
-    bool type_byval;
     AttrNumber* reads;     // the columns it reads
     int nreads;
 };
